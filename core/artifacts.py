@@ -1,0 +1,92 @@
+"""Reading and writing the files a task ships: config.json, metrics.json, figures.
+
+metrics.json schema (shared by every task; the Metrics tab and README read it):
+
+    {
+      "task": str, "title": str, "generated_at": ISO time, "quick": bool,
+      "headline": {"metric": str, "value": float, "variant": str, "split": str,
+                   "higher_is_better": bool},
+      "variants": {
+        "<variant>": {
+          "model": {"name", "architecture", "parameters", "size_mb", "latency_ms", "latency_note"},
+          "data": {"name", "license", "splits": {split: n}, "class_distribution": {split: {label: n}},
+                   "augmentation": [str]},
+          "metrics": {name: float},                          # flat, all measured on held-out data
+          "confusion_matrix": {"labels": [str], "matrix": [[int]]},      # optional
+          "per_class": [{"label", "precision", "recall", "f1", "support"}],  # optional
+          "history": [{"epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr"}],
+          "samples": {"correct": [...], "misclassified": [...]},  # items: {"image": path relative
+                                                                 #  to the card folder, "label",
+                                                                 #  "predicted", "score"}
+          "tables": [{"title", "columns": [str], "rows": [[...]]}],  # optional, task-specific
+        }
+      }
+    }
+"""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays and paths so json.dump accepts them; NaN becomes null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Path):
+        return value.as_posix()
+    return value
+
+
+def save_json(data: Any, path: Path) -> Path:
+    """Write `data` as pretty JSON (creating folders); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def file_size_mb(*paths: Path) -> float:
+    return round(sum(Path(p).stat().st_size for p in paths) / 1e6, 3)
+
+
+def measure_latency_ms(fn: Callable[[], Any], repeats: int = 20, warmup: int = 3) -> float:
+    """Median wall time of `fn()` in milliseconds, after a few warm-up calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 3)
+
+
+def load_metrics(card_dir: Path) -> dict | None:
+    """Return a task's metrics.json, or None when the task has not been evaluated yet."""
+    path = Path(card_dir) / "metrics.json"
+    return load_json(path) if path.exists() else None

@@ -1,0 +1,172 @@
+"""The task table and lazy, cached model loading.
+
+Every part of the project that needs the list of tasks (app, metrics tab, training CLI,
+tests, README generator) reads `TASKS`. Entries refer to code by import path so importing
+the registry imports no heavy library and loads no model.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from core.settings import REPO_ROOT, Settings
+
+MODELS_DIR = REPO_ROOT / "assets" / "models"
+EXAMPLES_DIR = REPO_ROOT / "assets" / "examples"
+CARDS_DIR = REPO_ROOT / "model_cards"
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    """Import "package.module:attribute" and return the attribute."""
+    module_name, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of the portfolio.
+
+    Attributes:
+        name: snake_case key used for folders, cards, notebooks and the CLI.
+        number: position in the product (01..12), also the notebook prefix.
+        title: tab title shown to users.
+        endpoints: public API names (the contract in DESIGN.md).
+        variants: model variants the task serves; the first is the default.
+        loader: "module:function" taking (variant: str, model_dir: Path) and returning an adapter.
+        demo: "module:function" returning the task's gr.Blocks.
+        trainer: "module:function" taking (out_dir: Path, card_dir: Path, quick: bool) that trains,
+            evaluates and writes weights, metrics.json and the card; returns the metrics dict.
+        fits_per_request: True when the model is fitted on the user's data at request time
+            (the shipped artifact is then a configuration, not weights).
+    """
+
+    name: str
+    number: int
+    title: str
+    endpoints: tuple[str, ...]
+    loader: str
+    demo: str
+    trainer: str
+    variants: tuple[str, ...] = ("default",)
+    fits_per_request: bool = False
+    description: str = ""
+
+    @property
+    def model_dir(self) -> Path:
+        return MODELS_DIR / self.name
+
+    @property
+    def card_dir(self) -> Path:
+        return CARDS_DIR / self.name
+
+    @property
+    def notebook(self) -> Path:
+        return REPO_ROOT / "notebooks" / f"{self.number:02d}_{self.name}.ipynb"
+
+    def build_demo(self) -> Any:
+        return _resolve(self.demo)()
+
+    def train(self, out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
+        return _resolve(self.trainer)(out_dir=out_dir, card_dir=card_dir, quick=quick)
+
+
+TASKS: dict[str, TaskSpec] = {
+    spec.name: spec
+    for spec in [
+        TaskSpec(
+            name="image_classification",
+            number=1,
+            title="Image classification",
+            endpoints=("/classify_image", "/classify_sketch"),
+            variants=("fashion", "digits"),
+            loader="core.tasks.image_classification.adapter:load",
+            demo="demos.image_classification:build",
+            trainer="core.tasks.image_classification.train:train",
+            description="Compact CNNs: Fashion-MNIST products for uploads, MNIST digits for the sketchpad.",
+        ),
+        TaskSpec(
+            name="time_series_forecasting",
+            number=10,
+            title="Time-series forecasting",
+            endpoints=("/forecast",),
+            variants=("auto", "seasonal_naive", "ets", "sarima", "theta"),
+            loader="core.tasks.time_series_forecasting.adapter:load",
+            demo="demos.time_series_forecasting:build",
+            trainer="core.tasks.time_series_forecasting.train:train",
+            fits_per_request=True,
+            description="Seasonal naive, ETS, SARIMA and Theta fitted on your series; 'auto' picks by backtest.",
+        ),
+    ]
+}
+
+
+def get_task(name: str) -> TaskSpec:
+    """Return the spec for `name`, with a clear error for unknown names."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"Unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
+
+
+class ModelCache:
+    """A bounded LRU of loaded adapters, keyed by (task, variant).
+
+    Each key is loaded at most once even when many requests ask for it at the same moment:
+    the first caller loads while holding that key's lock, the others wait and reuse it.
+    """
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max(1, max_size)
+        self._items: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self.loads = 0  # how many times a loader actually ran (tests and benchmarks read it)
+
+    def get(self, key: tuple[str, str], load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            value = load()
+            with self._lock:
+                self.loads += 1
+                self._items[key] = value
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_size:
+                    self._items.popitem(last=False)
+            return value
+
+    def keys(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = ModelCache(Settings.from_env().model_cache_size)
+
+
+def model_cache() -> ModelCache:
+    return _cache
+
+
+def get_model(task: str, variant: str | None = None) -> Any:
+    """Return the adapter for `task`/`variant`, loading it on first use from the shipped assets."""
+    spec = get_task(task)
+    variant = variant or spec.variants[0]
+    if variant not in spec.variants:
+        raise KeyError(f"Task {task!r} has no variant {variant!r}; choose one of {', '.join(spec.variants)}")
+    loader = _resolve(spec.loader)
+    return _cache.get((task, variant), lambda: loader(variant=variant, model_dir=spec.model_dir))

@@ -1,0 +1,1 @@
+"""Per-task packages: data, model, training, evaluation and inference adapter."""
