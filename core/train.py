@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     headline = metrics["headline"]
     print(f"{args.task}: {headline['metric']} = {headline['value']:.4f} ({headline['variant']})")
     print(f"weights -> {model_dir}\ncard    -> {card_dir}")
+    if not args.quick and args.out is None:
+        from scripts.update_readme import main as update_readme
+
+        update_readme()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Task 01: image classification (Fashion-MNIST products for uploads, MNIST digits for sketches)."""

@@ -1,0 +1,52 @@
+"""The launched app: contract endpoints, lazy start-up, the metrics endpoint, offline guard."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from core.registry import TASKS
+from core.settings import REPO_ROOT
+
+
+def test_startup_loads_no_model():
+    """Building the whole app (every tab) must not load a single model."""
+    code = (
+        "import app; app.build_app(); from core.registry import model_cache; "
+        "print('loads', model_cache().loads)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "loads 0" in result.stdout
+
+
+def test_contract_endpoints_are_public(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    named = set(api["named_endpoints"])
+    expected = {e for spec in TASKS.values() for e in spec.endpoints} | {"/model_metrics"}
+    assert expected <= named, f"missing endpoints: {expected - named}"
+
+
+def test_model_metrics_endpoint_returns_the_task_json(client):
+    for name in TASKS:
+        result = client.predict(task=name, api_name="/model_metrics")
+        assert result["task"] == name
+        headline = result["headline"]
+        assert headline["variant"] in result["variants"]
+        assert isinstance(headline["value"], float)
+
+
+def test_model_metrics_rejects_unknown_task_and_keeps_serving(client):
+    with pytest.raises(Exception, match="Unknown task|Choose"):
+        client.predict(task="nope", api_name="/model_metrics")
+    assert client.predict(task=next(iter(TASKS)), api_name="/model_metrics")["task"]
+
+
+def test_network_guard_blocks_non_loopback():
+    from tests.conftest import NetworkAccessError
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        with pytest.raises(NetworkAccessError):
+            sock.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
