@@ -50,3 +50,13 @@ def test_network_guard_blocks_non_loopback():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         with pytest.raises(NetworkAccessError):
             sock.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
+
+
+def test_page_serves_one_tab_per_task_plus_metrics(app_url):
+    """What a browser receives: the page config lists every task's tab and the Metrics tab."""
+    import httpx
+
+    config = httpx.get(app_url.rstrip("/") + "/config", timeout=30).json()
+    labels = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
+    expected = {f"{spec.number:02d} {spec.title}" for spec in TASKS.values()} | {"Metrics"}
+    assert expected <= labels, labels

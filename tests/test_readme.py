@@ -13,3 +13,12 @@ def test_readme_has_spaces_front_matter():
     front = README.read_text(encoding="utf-8").split("---")[1]
     for key in ("sdk: gradio", "app_file: app.py", 'python_version: "3.11"', "sdk_version: 6.31.0", "license:"):
         assert key in front
+
+
+def test_spaces_sdk_version_matches_pinned_gradio():
+    import re
+
+    from core.settings import REPO_ROOT
+
+    pinned = re.search(r"^gradio==([\d.]+)$", (REPO_ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert f"sdk_version: {pinned}\n" in README.read_text(encoding="utf-8")
