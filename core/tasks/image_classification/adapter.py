@@ -1,0 +1,95 @@
+"""Inference adapter: preprocess -> forward -> postprocess, each usable on its own.
+
+`load(variant, model_dir)` reads only `<variant>.safetensors` and `config.json`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from core.artifacts import load_json
+from core.tasks.image_classification import preprocess as pp
+from core.tasks.image_classification.gradcam import grad_cam, overlay
+from core.tasks.image_classification.model import CompactCNN
+
+FRAMINGS: dict[str, Callable[[Any], np.ndarray]] = {"product": pp.preprocess_product, "digit": pp.preprocess_digit}
+
+
+class ImageClassifier:
+    """A trained CompactCNN with its labels, normalisation and input framing."""
+
+    def __init__(self, variant: str, model: CompactCNN, labels: list[str], mean: float, std: float,
+                 framing: str, version: str = "") -> None:
+        self.variant = variant
+        self.model = model.eval()
+        self.labels = list(labels)
+        self.mean = float(mean)
+        self.std = float(std)
+        self.framing = framing
+        self.version = version
+
+    # -- the three steps ------------------------------------------------------------
+    def preprocess(self, image: Any) -> np.ndarray:
+        """Any user image -> the 28x28 frame in [0, 1] the model sees (see preprocess.py)."""
+        return FRAMINGS[self.framing](image)
+
+    def to_tensor(self, frames: np.ndarray) -> torch.Tensor:
+        """(28, 28) or (N, 28, 28) frames in [0, 1] (or uint8) -> normalised (N, 1, 28, 28) tensor."""
+        x = np.asarray(frames, dtype=np.float32)
+        if np.asarray(frames).dtype == np.uint8:
+            x = x / 255.0
+        if x.ndim == 2:
+            x = x[None]
+        return (torch.from_numpy(x).unsqueeze(1) - self.mean) / self.std
+
+    @torch.inference_mode()
+    def forward(self, frames: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Class probabilities (N, classes) for frames."""
+        x = self.to_tensor(frames)
+        out = [torch.softmax(self.model(x[i:i + batch_size]), dim=1) for i in range(0, len(x), batch_size)]
+        return torch.cat(out).numpy()
+
+    def postprocess(self, probs: np.ndarray, k: int = 5) -> list[dict]:
+        """Top-k [{"label", "score"}], best first, for one probability vector."""
+        probs = np.asarray(probs).ravel()
+        order = np.argsort(-probs)[:k]
+        return [{"label": self.labels[i], "score": round(float(probs[i]), 6)} for i in order]
+
+    # -- conveniences -----------------------------------------------------------------
+    def explain(self, frame: np.ndarray, class_index: int, size: int = 224) -> np.ndarray:
+        """Grad-CAM overlay (size x size x 3 uint8) for `class_index` on the frame."""
+        cam = grad_cam(self.model, self.model.last_conv, self.to_tensor(frame), class_index)
+        return overlay(frame, cam, size=size)
+
+    def predict(self, image: Any, k: int = 5, frame: np.ndarray | None = None) -> dict:
+        """Full pipeline for one image; returns the JSON-able result plus the frame (key "frame")."""
+        start = time.perf_counter()
+        frame = self.preprocess(image) if frame is None else frame
+        probs = self.forward(frame)[0]
+        predictions = self.postprocess(probs, k)
+        return {
+            "predictions": predictions,
+            "model": f"image_classification/{self.variant}",
+            "variant": self.variant,
+            "version": self.version,
+            "latency_ms": round((time.perf_counter() - start) * 1000, 2),
+            "frame": frame,
+        }
+
+
+def load(variant: str, model_dir: Path) -> ImageClassifier:
+    """Load the shipped `variant` ("fashion" or "digits") from `model_dir`."""
+    model_dir = Path(model_dir)
+    config = load_json(model_dir / "config.json")
+    if variant not in config["variants"]:
+        raise KeyError(f"No variant {variant!r} in {model_dir / 'config.json'}; have {', '.join(config['variants'])}")
+    cfg = config["variants"][variant]
+    model = CompactCNN(num_classes=len(cfg["labels"]), **cfg["architecture"])
+    model.load_state_dict(load_file(str(model_dir / cfg["weights"])))
+    return ImageClassifier(variant, model, cfg["labels"], cfg["normalisation"]["mean"], cfg["normalisation"]["std"],
+                           cfg["framing"], config.get("version", ""))
