@@ -184,7 +184,7 @@ def _normalise_thickness(crop: np.ndarray, long_side: int, box: int) -> np.ndarr
             size = 2 * radius + 1
             disk = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius + 0.5
             crop = ndimage.grey_dilation(crop, footprint=disk, mode="constant", cval=0.0) if size > 1 else crop
-    elif width > 1.6 * target:
+    elif width > 1.35 * target:
         radius = int(round((width - target) / 2))
         while radius >= 1:
             disk = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius + 0.5

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from core.artifacts import file_size_mb, measure_latency_ms, now_iso, save_json
 from core.metrics import classification_metrics
 from core.model_card import metrics_table, write_model_card
+from core.settings import Settings
 from core.tasks.image_classification import render
 from core.tasks.image_classification.adapter import ImageClassifier, load
 from core.tasks.image_classification.augmentation import DIGITS_AUGMENT, FASHION_AUGMENT, AugmentConfig, augment
@@ -46,8 +47,8 @@ class TrainConfig:
 
 
 CONFIGS = {
-    "fashion": TrainConfig(epochs=8, augment=FASHION_AUGMENT, framing="product"),
-    "digits": TrainConfig(epochs=25, augment=DIGITS_AUGMENT, framing="digit"),
+    "fashion": TrainConfig(epochs=7, augment=FASHION_AUGMENT, framing="product"),
+    "digits": TrainConfig(epochs=20, augment=DIGITS_AUGMENT, framing="digit"),
 }
 
 
@@ -214,7 +215,9 @@ FRAMING_NOTES = {
 
 def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     """Train both variants, evaluate them on held-out data and write weights, config, metrics and card."""
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
+    threads = Settings.from_env().torch_threads  # TORCH_THREADS=1 is much faster when the CPU is shared
+    if threads > 0:
+        torch.set_num_threads(threads)
     out_dir, card_dir = Path(out_dir), Path(card_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     card_dir.mkdir(parents=True, exist_ok=True)

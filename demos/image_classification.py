@@ -1,0 +1,121 @@
+"""Task 01 tab: classify an uploaded product photo (Fashion-MNIST) or a sketched digit (MNIST)."""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from core.errors import InputError
+from core.registry import EXAMPLES_DIR, get_model
+from core.tasks.image_classification.preprocess import SUPPORTED, preprocess_sketch, to_preview
+from demos.common import CONCURRENCY_LIMIT, card_link, user_errors
+
+TASK = "image_classification"
+MODELS = ["fashion", "digits"]
+EXAMPLES = EXAMPLES_DIR / TASK
+
+
+class _ReadableImage(gr.Image):
+    """gr.Image whose decoding errors (truncated or non-image uploads) reach the user as a clear message."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
+            raise gr.Error(f"Could not read this file as an image (it may be truncated or not an image at all). "
+                           f"Upload a {SUPPORTED} file.", title="Please check your input") from exc
+
+
+class _ReadableSketchpad(gr.Sketchpad):
+    """gr.Sketchpad with the same clear message for unreadable layers."""
+
+    def get_block_name(self) -> str:
+        return "imageeditor"
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception as exc:  # noqa: BLE001
+            raise gr.Error("Could not read the drawing; clear the canvas and draw the digit again.",
+                           title="Please check your input") from exc
+
+
+def _outputs(result: dict, adapter: Any) -> tuple:
+    frame = result.pop("frame")
+    best = adapter.labels.index(result["predictions"][0]["label"])
+    label = {p["label"]: p["score"] for p in result["predictions"]}
+    return to_preview(frame), label, adapter.explain(frame, best), result
+
+
+@user_errors
+def classify_image(image: str | None, model: str = "fashion") -> tuple:
+    """Classify an uploaded image with the "fashion" (products) or "digits" model: top-5 classes."""
+    if image is None:
+        raise InputError("No image received: upload an image first.")
+    if model not in MODELS:
+        raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+    adapter = get_model(TASK, model)
+    return _outputs(adapter.predict(image), adapter)
+
+
+@user_errors
+def classify_sketch(sketch: dict | None) -> tuple:
+    """Read a digit drawn on the sketchpad (MNIST model): top-5 digits."""
+    frame = preprocess_sketch(sketch)  # empty canvas -> InputError asking to draw
+    adapter = get_model(TASK, "digits")
+    return _outputs(adapter.predict(None, frame=frame), adapter)
+
+
+def _example_files() -> list[list[str]]:
+    if not EXAMPLES.exists():
+        return []
+    return [[str(p), "digits" if p.name.startswith("digit") else "fashion"] for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".png", ".jpg")]
+
+
+def build() -> gr.Blocks:
+    """The tab's UI. Loads no model; the adapters load on first request."""
+    with gr.Blocks(analytics_enabled=False) as demo:
+        gr.Markdown(
+            "### Image classification\nTwo compact CNNs trained by this project: **fashion** (Fashion-MNIST, 10 kinds "
+            "of clothing and shoes; a product photo on a plain background, white or black) and **digits** (MNIST). "
+            "The model sees a 28x28 greyscale image; the preview shows exactly that. " + card_link(TASK))
+        with gr.Tab("Upload"):
+            with gr.Row():
+                with gr.Column():
+                    image = _ReadableImage(type="filepath", label="Image (any size: PNG, JPEG, WebP...)",
+                                           sources=["upload", "clipboard"], height=320)
+                    model = gr.Dropdown(MODELS, value="fashion", label="Model")
+                    run = gr.Button("Classify", variant="primary")
+                with gr.Column():
+                    preview = gr.Image(label="What the model saw (28x28, upscaled)", type="numpy", height=224,
+                                       interactive=False)
+                    cam = gr.Image(label="Grad-CAM: where the top class was found", type="numpy", height=224,
+                                   interactive=False)
+                with gr.Column():
+                    top5 = gr.Label(num_top_classes=5, label="Top-5")
+                    result = gr.JSON(label="Result (API JSON)")
+            examples = _example_files()
+            if examples:
+                gr.Examples(examples, inputs=[image, model], label="Held-out test images (and re-rendered ones)",
+                            examples_per_page=12)
+            run.click(classify_image, [image, model], [preview, top5, cam, result], api_name="classify_image",
+                      concurrency_limit=CONCURRENCY_LIMIT)
+        with gr.Tab("Sketch"):
+            with gr.Row():
+                with gr.Column():
+                    sketch = _ReadableSketchpad(type="pil", label="Draw one digit (0-9)", canvas_size=(400, 400),
+                                                format="png", height=420)
+                    draw_run = gr.Button("Read digit", variant="primary")
+                with gr.Column():
+                    sketch_preview = gr.Image(label="What the model saw (28x28, upscaled)", type="numpy", height=224,
+                                              interactive=False)
+                    sketch_cam = gr.Image(label="Grad-CAM", type="numpy", height=224, interactive=False)
+                with gr.Column():
+                    sketch_top5 = gr.Label(num_top_classes=5, label="Top-5")
+                    sketch_result = gr.JSON(label="Result (API JSON)")
+            draw_run.click(classify_sketch, [sketch], [sketch_preview, sketch_top5, sketch_cam, sketch_result],
+                           api_name="classify_sketch", concurrency_limit=CONCURRENCY_LIMIT)
+    return demo
