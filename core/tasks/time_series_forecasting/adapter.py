@@ -145,7 +145,7 @@ class Forecaster:
 
     def _forecast(self, series: pd.Series, horizon: int | None, season_length: int) -> ForecastResult:
         start = time.perf_counter()
-        horizon = int(horizon or self.config["default_horizon"])
+        horizon = int(self.config["default_horizon"] if horizon is None else horizon)
         if not 1 <= horizon <= int(self.config["max_horizon"]):
             raise InputError(f"Horizon must be between 1 and {self.config['max_horizon']} steps; got {horizon}.")
         y = series.to_numpy(float)

@@ -256,7 +256,7 @@ def infer_frequency(index: pd.DatetimeIndex) -> str:
                   "BM": "MS", "BMS": "MS", "BQ": "QS", "BQS": "QS", "BA": "YS", "BY": "YS", "BYS": "YS"}.get(head)
         if mapped and re.match(r"^\d+", guess) is None:
             return mapped
-    step_days = float(np.median(np.diff(index.asi8))) / 86_400e9
+    step_days = float(np.median(np.diff(index.to_numpy()) / np.timedelta64(1, "D")))
     return min(_STEP_DAYS, key=lambda item: abs(np.log(step_days / item[0])))[1]
 
 
@@ -294,7 +294,7 @@ def to_series(frame: pd.DataFrame, date_column: str | None, value_column: str | 
         dates = _parse_dates(frame[date_column], date_column)
         if dates is None:  # decimal years such as R's ts time column
             series = decimal_years_to_series(frame[date_column].to_numpy(float), values)
-            freq = series.index.freqstr
+            freq = series.index.freqstr.split("-")[0]  # "QS-JAN" -> "QS"
         else:
             raw = pd.Series(values, index=dates)
             raw = raw[raw.index.notna()].sort_index()

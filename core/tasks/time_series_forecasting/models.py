@@ -20,6 +20,7 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
+from threadpoolctl import threadpool_limits
 
 MODELS = ("seasonal_naive", "ets", "sarima", "theta")
 LEVELS = (80, 95)
@@ -163,6 +164,12 @@ class SarimaOrder:
         return {"order": list(self.order), "seasonal_order": list(self.seasonal_order), "trend": self.trend}
 
 
+# The state-space models multiply tiny matrices: multi-threaded BLAS only adds overhead and
+# becomes 10x slower when the CPU is shared, so these entry points hold BLAS to one thread.
+_one_blas_thread = threadpool_limits.wrap(limits=1, user_api="blas")
+
+
+@_one_blas_thread
 def select_sarima_order(y: np.ndarray, m: int, grid: list[list[int]], seasonal_threshold: float = 0.64,
                         max_points: int = 240) -> SarimaOrder:
     """Bounded automatic SARIMA order choice.
@@ -253,6 +260,7 @@ def theta(y: np.ndarray, m: int, h: int, additive: bool = False) -> ModelForecas
     return _check_finite(ModelForecast(mean, lower, upper, None, spec="Theta (SES with drift)"), "Theta")
 
 
+@_one_blas_thread
 def fit_predict(name: str, y: np.ndarray, m: int, h: int, log: bool = False,
                 sarima_order: SarimaOrder | None = None, settings: dict | None = None) -> ModelForecast:
     """Fit model `name` to `y` (on log scale when `log`) and forecast `h` steps."""
