@@ -16,31 +16,22 @@ MODELS = ["fashion", "digits"]
 EXAMPLES = EXAMPLES_DIR / TASK
 
 
-class _ReadableImage(gr.Image):
-    """gr.Image whose decoding errors (truncated or non-image uploads) reach the user as a clear message."""
+def _clear_decoding_errors(component: Any, message: str) -> Any:
+    """Make `component` report decoding failures (truncated or non-image uploads) as `message`
+    instead of Gradio's generic error. Wraps the instance's preprocess; no subclass needed."""
+    original = component.preprocess
 
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
+    def preprocess(payload: Any) -> Any:
         try:
-            return super().preprocess(payload)
+            return original(payload)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
-            raise gr.Error(f"Could not read this file as an image (it may be truncated or not an image at all). "
-                           f"Upload a {SUPPORTED} file.", title="Please check your input") from exc
+            raise gr.Error(message, title="Please check your input") from exc
+
+    component.preprocess = preprocess
+    return component
 
 
-class _ReadableSketchpad(gr.Sketchpad):
-    """gr.Sketchpad with the same clear message for unreadable layers."""
-
-    def get_block_name(self) -> str:
-        return "imageeditor"
-
-    def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except Exception as exc:  # noqa: BLE001
-            raise gr.Error("Could not read the drawing; clear the canvas and draw the digit again.",
-                           title="Please check your input") from exc
+UNREADABLE = f"Could not read this file as an image (it may be truncated or not an image at all). Upload a {SUPPORTED} file."
 
 
 def _outputs(result: dict, adapter: Any) -> tuple:
@@ -85,8 +76,8 @@ def build() -> gr.Blocks:
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column():
-                    image = _ReadableImage(type="filepath", label="Image (any size: PNG, JPEG, WebP...)",
-                                           sources=["upload", "clipboard"], height=320)
+                    image = _clear_decoding_errors(gr.Image(type="filepath", label="Image (any size: PNG, JPEG, WebP...)",
+                                                           sources=["upload", "clipboard"], height=320), UNREADABLE)
                     model = gr.Dropdown(MODELS, value="fashion", label="Model")
                     run = gr.Button("Classify", variant="primary")
                 with gr.Column():
@@ -106,8 +97,10 @@ def build() -> gr.Blocks:
         with gr.Tab("Sketch"):
             with gr.Row():
                 with gr.Column():
-                    sketch = _ReadableSketchpad(type="pil", label="Draw one digit (0-9)", canvas_size=(400, 400),
-                                                format="png", height=420)
+                    sketch = _clear_decoding_errors(
+                        gr.Sketchpad(type="pil", label="Draw one digit (0-9)", canvas_size=(400, 400), format="png",
+                                     height=420),
+                        "Could not read the drawing; clear the canvas and draw the digit again.")
                     draw_run = gr.Button("Read digit", variant="primary")
                 with gr.Column():
                     sketch_preview = gr.Image(label="What the model saw (28x28, upscaled)", type="numpy", height=224,

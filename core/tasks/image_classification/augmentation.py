@@ -16,14 +16,14 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotation_deg: float = 8.0
-    scale: tuple[float, float] = (0.9, 1.08)
-    shift_px: float = 2.0
+    rotation_deg: float = 5.0
+    scale: tuple[float, float] = (0.92, 1.06)
+    shift_px: float = 1.5
     hflip: bool = True
-    gain: tuple[float, float] = (0.65, 1.15)
-    gamma: tuple[float, float] = (0.75, 1.35)
-    erase_p: float = 0.25
-    erase_px: tuple[int, int] = (4, 10)
+    gain: tuple[float, float] = (0.8, 1.1)
+    gamma: tuple[float, float] = (0.85, 1.2)
+    erase_p: float = 0.15
+    erase_px: tuple[int, int] = (4, 8)
     thicken_p: float = 0.0
     thin_p: float = 0.0
 
