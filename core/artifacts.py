@@ -4,11 +4,14 @@ metrics.json schema (shared by every task; the Metrics tab and README read it):
 
     {
       "task": str, "title": str, "generated_at": ISO time, "quick": bool,
-      "headline": {"metric": str, "value": float, "variant": str, "split": str,
-                   "higher_is_better": bool},
+      "headline": {"metric": str,   # a key of variants[variant]["metrics"]
+                   "label": str,    # optional human-readable name, defaults to metric
+                   "value": float, "variant": str, "split": str, "higher_is_better": bool},
+      "figures": [str],             # optional PNGs, paths relative to the card folder
       "variants": {
         "<variant>": {
-          "model": {"name", "architecture", "parameters", "size_mb", "latency_ms", "latency_note"},
+          "model": {"name", "architecture", "parameters" (null when fitted per request), "size_mb",
+                    "latency_ms", "latency_note"},
           "data": {"name", "license", "splits": {split: n}, "class_distribution": {split: {label: n}},
                    "augmentation": [str]},
           "metrics": {name: float},                          # flat, all measured on held-out data

@@ -31,9 +31,11 @@ def summary_table() -> pd.DataFrame:
         for variant, block in metrics["variants"].items():
             model = block.get("model", {})
             value = block.get("metrics", {}).get(headline["metric"])
+            parameters = model.get("parameters")
             rows.append([
-                spec.name, variant, headline["metric"], None if value is None else round(value, 4),
-                model.get("parameters"), model.get("size_mb"), model.get("latency_ms"), block.get("data", {}).get("name"),
+                spec.name, variant, headline.get("label", headline["metric"]), None if value is None else round(value, 4),
+                "fitted per request" if parameters is None else f"{parameters:,}",
+                model.get("size_mb"), model.get("latency_ms"), block.get("data", {}).get("name"),
             ])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
@@ -87,6 +89,13 @@ def _tables_markdown(block: dict) -> str:
     return "\n\n".join(parts)
 
 
+def _figures(task: str, metrics: dict) -> list[tuple[Image.Image, str]]:
+    """The evaluation's own PNG figures (listed in metrics.json) as (image, caption) pairs."""
+    card_dir = get_task(task).card_dir
+    return [(Image.open(card_dir / rel).convert("RGB"), Path(rel).stem.replace("_", " "))
+            for rel in metrics.get("figures", []) if (card_dir / rel).exists()]
+
+
 def _samples(task: str, block: dict, kind: str) -> list[tuple[Image.Image, str]]:
     card_dir = get_task(task).card_dir
     items = []
@@ -117,6 +126,7 @@ def render(task: str, variant: str | None):
         _tables_markdown(block),
         gr.update(value=_samples(task, block, "correct"), visible=bool(block.get("samples"))),
         gr.update(value=_samples(task, block, "misclassified"), visible=bool(block.get("samples"))),
+        gr.update(value=_figures(task, metrics), visible=bool(metrics.get("figures"))),
     )
 
 
@@ -139,10 +149,11 @@ def build() -> gr.Blocks:
         tables = gr.Markdown()
         correct = gr.Gallery(label="Correct predictions (held-out)", columns=8, height="auto")
         wrong = gr.Gallery(label="Misclassified (held-out)", columns=8, height="auto")
+        figures = gr.Gallery(label="Evaluation figures", columns=2, height="auto")
         with gr.Accordion("metrics.json", open=False):
             raw = gr.JSON(label="metrics.json")
 
-        views = [variant, details, cm_plot, curves_plot, per_class_plot, distribution_plot, tables, correct, wrong]
+        views = [variant, details, cm_plot, curves_plot, per_class_plot, distribution_plot, tables, correct, wrong, figures]
         task.change(user_errors(model_metrics), inputs=task, outputs=raw, api_name="model_metrics").then(
             user_errors(render), inputs=[task, gr.State(None)], outputs=views, api_visibility="private")
         variant.input(user_errors(render), inputs=[task, variant], outputs=views, api_name="render_metrics_variant",

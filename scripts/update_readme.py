@@ -28,7 +28,7 @@ def tasks_table() -> str:
         if metrics:
             h = metrics["headline"]
             block = metrics["variants"][h["variant"]]
-            headline = f"{h['metric']} = {h['value']:.4f} ({h['variant']}, {h['split']})"
+            headline = f"{h.get('label', h['metric'])} = {h['value']:.4f} ({h['variant']}, {h['split']})"
             data = block.get("data", {}).get("name", "")
         else:
             headline, data = "not evaluated yet", ""

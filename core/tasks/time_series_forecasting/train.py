@@ -163,7 +163,7 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
                                      repeats=1 if quick else 3, warmup=0 if quick else 1)
         variants[variant] = {
             "model": {"name": MODEL_LABELS[variant], "architecture": _architecture(variant, config),
-                      "parameters": 0, "size_mb": file_size_mb(config_path), "latency_ms": latency,
+                      "parameters": None, "size_mb": file_size_mb(config_path), "latency_ms": latency,
                       "latency_note": "one /forecast request on AirPassengers (144 points, horizon 12): "
                                       "backtest + fit + forecast, 2-core CPU, measured during training"},
             "data": {"name": "14 unseen seasonal series (R datasets, fpp2) + 4 bundled series",
@@ -178,7 +178,7 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     auto = variants["auto"]["metrics"]
     metrics = {
         "task": TASK, "title": "Time-series forecasting", "generated_at": now_iso(), "quick": quick,
-        "headline": {"metric": "held-out MASE (auto)", "value": auto["held_out_mase"], "variant": "auto",
+        "headline": {"metric": "held_out_mase", "label": "held-out MASE (auto)", "value": auto["held_out_mase"], "variant": "auto",
                      "split": f"last two seasons of {len(held)} unseen series", "higher_is_better": False},
         "variants": variants,
         "figures": figures,
