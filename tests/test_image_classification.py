@@ -106,7 +106,7 @@ def test_numpy_and_path_inputs(tmp_path, fashion):
     (b"date,value\n2020-01-01,3\n", "Could not read"),               # not an image
     (_png_bytes(Image.new("RGB", (3, 3), "white")), "at least 8x8"),  # tiny
     (_png_bytes(Image.new("RGB", (64, 64), (30, 120, 200))), "No object found"),  # flat colour
-])
+], ids=["truncated", "not-an-image", "tiny", "flat-colour"])
 def test_bad_images_raise_clear_input_errors(payload, message):
     with pytest.raises(InputError, match=message):
         pp.preprocess_product(payload)
@@ -159,7 +159,7 @@ def test_sketch_from_layers_only_and_flattened_composite(digits):
     {"background": None, "layers": [], "composite": None},
     {"background": None, "layers": [], "composite": Image.new("RGBA", (400, 400), (0, 0, 0, 0))},
     {"background": Image.new("RGB", (400, 400), "white"), "layers": [], "composite": Image.new("RGB", (400, 400), "white")},
-])
+], ids=["none", "no-images", "transparent", "white"])
 def test_empty_sketch_asks_to_draw(sketch):
     with pytest.raises(InputError, match="draw a digit"):
         pp.preprocess_sketch(sketch)
@@ -287,7 +287,7 @@ def test_api_classify_sketch(client, tmp_path, digits):
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20, "truncated.png", "Could not read"),
     (b"this is not an image\n", "notes.png", "Could not read"),
     (_png_bytes(Image.new("RGB", (4, 4), "black")), "tiny.png", "at least 8x8"),
-])
+], ids=["truncated", "not-an-image", "tiny"])
 def test_api_bad_images_get_clear_errors_and_app_keeps_serving(client, tmp_path, content, name, message):
     from gradio_client import handle_file
 
