@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.notebook_builder import write_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = ROOT / "notebooks" / "10_time_series_forecasting.ipynb"
@@ -127,23 +128,9 @@ print(sorted(p.name for p in Path(card_dir).iterdir()))"""),
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
-
 
 def main() -> None:
-    PATH.parent.mkdir(parents=True, exist_ok=True)
-    nb = build()
-    if "--execute" in sys.argv:
-        import nbclient
-
-        nbclient.NotebookClient(nb, timeout=1800, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT)}}).execute()
-    nbformat.write(nb, PATH)
-    print(f"wrote {PATH}")
+    write_notebook(CELLS, PATH)
 
 
 if __name__ == "__main__":

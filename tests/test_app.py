@@ -39,16 +39,14 @@ def test_model_metrics_endpoint_returns_the_task_json(client):
 
 
 def test_model_metrics_rejects_unknown_task_and_keeps_serving(client):
-    with pytest.raises(Exception, match="Unknown task|Choose"):
+    with pytest.raises(Exception, match="not in the list of choices|Unknown task"):
         client.predict(task="nope", api_name="/model_metrics")
     assert client.predict(task=next(iter(TASKS)), api_name="/model_metrics")["task"]
 
 
 def test_network_guard_blocks_non_loopback():
-    from tests.conftest import NetworkAccessError
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        with pytest.raises(NetworkAccessError):
+        with pytest.raises(AssertionError, match="non-loopback"):
             sock.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
 
 

@@ -25,3 +25,18 @@ def test_notebook_runs_in_quick_mode(task):
     notebook = execute(TASKS[task].notebook, quick=True)
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_notebook_matches_its_builder_script(task):
+    """The committed notebook's cells are exactly those of scripts/make_notebook_<task>.py."""
+    import importlib
+
+    import nbformat
+
+    from scripts.notebook_builder import build_notebook
+
+    builder = importlib.import_module(f"scripts.make_notebook_{task}")
+    expected = [cell.source for cell in build_notebook(builder.CELLS).cells]
+    committed = [cell.source for cell in nbformat.read(TASKS[task].notebook, as_version=4).cells]
+    assert committed == expected, f"regenerate with python scripts/make_notebook_{task}.py --execute"
