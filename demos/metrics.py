@@ -102,7 +102,7 @@ def _samples(task: str, block: dict, kind: str) -> list[tuple[Image.Image, str]]
     for sample in block.get("samples", {}).get(kind, []):
         path = card_dir / sample["image"]
         if path.exists():
-            caption = f"true {sample.get('label')} → predicted {sample.get('predicted')}"
+            caption = f"{sample.get('label')} → {sample.get('predicted')}"
             if sample.get("score") is not None:
                 caption += f" ({sample['score']:.0%})"
             items.append((Image.open(path).convert("RGB"), caption))
@@ -147,9 +147,9 @@ def build() -> gr.Blocks:
         curves_plot = gr.Plot(label="Training curves")
         distribution_plot = gr.Plot(label="Class distribution")
         tables = gr.Markdown()
-        correct = gr.Gallery(label="Correct predictions (held-out)", columns=8, height="auto")
-        wrong = gr.Gallery(label="Misclassified (held-out)", columns=8, height="auto")
-        figures = gr.Gallery(label="Evaluation figures", columns=2, height="auto")
+        correct = gr.Gallery(label="Correct predictions (held-out)", columns=8, height=230, object_fit="contain")
+        wrong = gr.Gallery(label="Misclassified (held-out)", columns=8, height=230, object_fit="contain")
+        figures = gr.Gallery(label="Evaluation figures", columns=2, height=420, object_fit="contain")
         with gr.Accordion("metrics.json", open=False):
             raw = gr.JSON(label="metrics.json")
 

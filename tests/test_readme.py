@@ -22,3 +22,18 @@ def test_spaces_sdk_version_matches_pinned_gradio():
 
     pinned = re.search(r"^gradio==([\d.]+)$", (REPO_ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert f"sdk_version: {pinned}\n" in README.read_text(encoding="utf-8")
+
+
+def test_readme_api_examples_run_against_the_app(app_url, monkeypatch):
+    """The README's gradio_client snippet works as written (pointed at the test server)."""
+    import re
+
+    from core.settings import REPO_ROOT
+
+    snippet = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    assert "http://127.0.0.1:7860/" in snippet
+    monkeypatch.chdir(REPO_ROOT)
+    namespace: dict = {}
+    exec(snippet.replace("http://127.0.0.1:7860/", app_url), namespace)  # noqa: S102 - our own README
+    assert namespace["result"][-1]["forecast"], "forecast example returned no forecast"
+    assert namespace["metrics"]["task"] == "image_classification"
