@@ -91,7 +91,7 @@ def build() -> gr.Blocks:
             examples = _example_files()
             if examples:
                 gr.Examples(examples, inputs=[image, model], label="Held-out test images (and re-rendered ones)",
-                            examples_per_page=12)
+                            examples_per_page=12, api_name="load_image_example", api_visibility="private")
             run.click(classify_image, [image, model], [preview, top5, cam, result], api_name="classify_image",
                       concurrency_limit=CONCURRENCY_LIMIT)
         with gr.Tab("Sketch"):

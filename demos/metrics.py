@@ -136,7 +136,7 @@ def build() -> gr.Blocks:
     with gr.Blocks() as demo:
         gr.Markdown("## Model metrics\nEvery figure here was measured on held-out data by the project's own evaluation code "
                     "(`python -m core.train TASK`) and read from `model_cards/<task>/metrics.json`.")
-        summary = gr.Dataframe(value=summary_table, label="Summary across tasks", interactive=False)
+        summary = gr.Dataframe(label="Summary across tasks", interactive=False)
         with gr.Row():
             task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
             variant = gr.Dropdown([], label="Model variant")
@@ -155,7 +155,8 @@ def build() -> gr.Blocks:
 
         views = [variant, details, cm_plot, curves_plot, per_class_plot, distribution_plot, tables, correct, wrong, figures]
         task.change(user_errors(model_metrics), inputs=task, outputs=raw, api_name="model_metrics").then(
-            user_errors(render), inputs=[task, gr.State(None)], outputs=views, api_visibility="private")
+            user_errors(render), inputs=[task, gr.State(None)], outputs=views, api_name="render_metrics_task",
+            api_visibility="private")
         variant.input(user_errors(render), inputs=[task, variant], outputs=views, api_name="render_metrics_variant",
                       api_visibility="private")
         demo.load(user_errors(render), inputs=[task, gr.State(None)], outputs=views, api_name="render_metrics",

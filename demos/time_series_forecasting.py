@@ -166,7 +166,8 @@ def build() -> gr.Blocks:
                 stl = gr.Plot(label="STL decomposition")
         result = gr.JSON(label="Result (API JSON)")
         if _examples():
-            gr.Examples(_examples(), inputs=[file, value_column, model, horizon], label="Example files (real data)")
+            gr.Examples(_examples(), inputs=[file, value_column, model, horizon], label="Example files (real data)",
+                        api_name="load_forecast_example", api_visibility="private")
         file.change(inspect_file, [file], [date_column, value_column, detected], api_name="inspect_forecast_file",
                     api_visibility="private")
         run.click(forecast, [file, series, date_column, value_column, model, horizon, season_length],

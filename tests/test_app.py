@@ -58,3 +58,15 @@ def test_page_serves_one_tab_per_task_plus_metrics(app_url):
     labels = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
     expected = {f"{spec.number:02d} {spec.title}" for spec in TASKS.values()} | {"Metrics"}
     assert expected <= labels, labels
+
+
+def test_every_event_has_an_explicit_api_name_and_only_contract_ones_are_public():
+    import app
+
+    dependencies = app.build_app().config["dependencies"]
+    names = [dep["api_name"] for dep in dependencies]
+    assert len(names) == len(set(names)), "api names must be unique"
+    assert not [n for n in names if n[-1].isdigit() and n.rsplit("_", 1)[-1].isdigit()], f"auto-suffixed names: {names}"
+    public = {dep["api_name"] for dep in dependencies if dep.get("api_visibility", "public") == "public"}
+    contract = {e.lstrip("/") for spec in TASKS.values() for e in spec.endpoints} | {"model_metrics"}
+    assert public == contract
