@@ -274,8 +274,13 @@ def to_series(frame: pd.DataFrame, date_column: str | None, value_column: str | 
     value_column = value_column or guess.value_column
     date_column = date_column if date_column is not None else guess.date_column
     if not value_column:
+        examples = "; ".join(
+            f"{c!r} holds e.g. {frame[c].dropna().astype(str).iloc[0]!r}"
+            for c in frame.columns if c != date_column and not frame[c].dropna().empty
+        )
         raise InputError("No numeric value column found. The file needs a column of numbers "
-                         f"(columns found: {', '.join(map(str, frame.columns))}).")
+                         f"(columns found: {', '.join(map(str, frame.columns))}"
+                         + (f"; {examples}" if examples else "") + "). Fix or remove the text cells and upload again.")
     for column in (value_column, date_column):
         if column and column not in frame.columns:
             raise InputError(f"Column {column!r} is not in the file; columns are {', '.join(frame.columns)}.")
