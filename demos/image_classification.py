@@ -98,7 +98,7 @@ def build() -> gr.Blocks:
             with gr.Row():
                 with gr.Column():
                     sketch = _clear_decoding_errors(
-                        gr.Sketchpad(type="pil", label="Draw one digit (0-9)", canvas_size=(400, 400), format="png",
+                        gr.Sketchpad(type="pil", label="Pick the brush (✎, left toolbar), then draw one digit 0-9", canvas_size=(400, 400), format="png",
                                      height=420),
                         "Could not read the drawing; clear the canvas and draw the digit again.")
                     draw_run = gr.Button("Read digit", variant="primary")
