@@ -72,7 +72,7 @@ def test_forecast_a_bundled_series(page):
     _tab(page, "10 Time-series forecasting")
     page.get_by_role("button", name="Forecast").first.click()
     page.get_by_text("(chosen)").first.wait_for()
-    assert page.locator(".js-plotly-plot:visible").count() >= 2  # forecast chart and STL decomposition
+    page.locator(".js-plotly-plot:visible").nth(1).wait_for()  # forecast chart and STL decomposition both drawn
 
 
 def test_metrics_tab_shows_the_confusion_matrix(page):
