@@ -53,7 +53,6 @@ class TaskSpec:
     trainer: str
     variants: tuple[str, ...] = ("default",)
     fits_per_request: bool = False
-    description: str = ""
 
     @property
     def model_dir(self) -> Path:
@@ -86,7 +85,6 @@ TASKS: dict[str, TaskSpec] = {
             loader="core.tasks.image_classification.adapter:load",
             demo="demos.image_classification:build",
             trainer="core.tasks.image_classification.train:train",
-            description="Compact CNNs: Fashion-MNIST products for uploads, MNIST digits for the sketchpad.",
         ),
         TaskSpec(
             name="time_series_forecasting",
@@ -98,7 +96,6 @@ TASKS: dict[str, TaskSpec] = {
             demo="demos.time_series_forecasting:build",
             trainer="core.tasks.time_series_forecasting.train:train",
             fits_per_request=True,
-            description="Seasonal naive, ETS, SARIMA and Theta fitted on your series; 'auto' picks by backtest.",
         ),
     ]
 }

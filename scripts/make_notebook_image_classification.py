@@ -25,7 +25,7 @@ data, error analysis, robustness to user-style inputs, Grad-CAM, inference throu
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (tiny training into a temporary folder).
 * default: loads the shipped model and its training history; evaluates the shipped model (no retraining).
-* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train image_classification` (about 20 minutes on 2 CPU cores)."""),
+* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train image_classification` (the slow path: full training on the CPU)."""),
     ("code", """import os
 import numpy as np
 import plotly.express as px

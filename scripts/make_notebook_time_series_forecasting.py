@@ -26,7 +26,7 @@ through the adapter the app uses.
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (quick evaluation into a temporary folder).
 * default: reads the shipped metrics (no re-evaluation) and runs the shipped configuration on the bundled series.
-* `NOTEBOOK_RETRAIN=1`: reruns the whole evaluation exactly as `python -m core.train time_series_forecasting` (about 4 minutes on 2 CPU cores)."""),
+* `NOTEBOOK_RETRAIN=1`: reruns the whole evaluation exactly as `python -m core.train time_series_forecasting`."""),
     ("code", """import os, tempfile
 from pathlib import Path
 import numpy as np
@@ -39,6 +39,7 @@ apply_offline_defaults()
 pio.renderers.default = "plotly_mimetype"
 
 from core.artifacts import load_json
+from core.metrics import forecast_errors
 from core.registry import TASKS, get_model
 from core.tasks.time_series_forecasting.adapter import Forecaster, load_config
 from core.tasks.time_series_forecasting.backtest import rolling_origin
@@ -83,7 +84,8 @@ for name in MODELS:
     f = fit_predict(name, train.to_numpy(), 12, h, log=log, settings=CONFIG)
     fig.add_trace(go.Scatter(x=test.index, y=f.mean, name=f"{name}: {f.spec}"))
     inside = np.mean((test.to_numpy() >= f.lower[95]) & (test.to_numpy() <= f.upper[95]))
-    print(f"{name:15s} MAE {np.mean(np.abs(test.to_numpy() - f.mean)):7.2f}  95% coverage {inside:.2f}")
+    errors = forecast_errors(test.to_numpy(), f.mean, train.to_numpy(), 12)
+    print(f"{name:15s} MAE {errors['mae']:7.2f}  MASE {errors['mase']:5.2f}  95% coverage {inside:.2f}")
 fig.update_layout(title="AirPassengers: 24-month forecasts from 1958", height=420)
 fig"""),
     ("md", "## The backtest behind \"auto\"\nA rolling-origin backtest on the series' own tail: refit at each origin, score MASE; auto keeps the lowest."),

@@ -67,3 +67,6 @@ def test_shipped_weights_are_small_and_never_pickles():
         files = [p for p in spec.model_dir.rglob("*") if p.is_file()]
         assert sum(p.stat().st_size for p in files) < 10e6, spec.name
         assert all(p.suffix in {".safetensors", ".onnx", ".npz", ".json"} for p in files), files
+        weights = [p for p in files if p.suffix != ".json"]
+        # a task fitted on the user's data ships a configuration only; every other task ships weights
+        assert bool(weights) != spec.fits_per_request, (spec.name, weights)
