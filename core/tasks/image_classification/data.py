@@ -72,10 +72,19 @@ def _missing(path: Path, hint: str) -> FileNotFoundError:
     return FileNotFoundError(f"{path} not found. {hint}")
 
 
+def _fashion_files() -> dict[str, Path]:
+    return {name: FASHION_DIR / f"{name}-ubyte.gz" for name in
+            ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")}
+
+
+def fashion_available() -> bool:
+    """Whether the four Fashion-MNIST IDX files that ``load_fashion`` reads are installed."""
+    return all(path.is_file() for path in _fashion_files().values())
+
+
 def load_fashion(val_size: int = 5000, seed: int = SPLIT_SEED) -> Splits:
     """Fashion-MNIST with the official test set and a stratified validation split of train."""
-    files = {name: FASHION_DIR / f"{name}-ubyte.gz" for name in
-             ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")}
+    files = _fashion_files()
     for path in files.values():
         if not path.exists():
             raise _missing(path, "Install it with `sudo apt-get install dataset-fashion-mnist` "
