@@ -230,3 +230,234 @@ def test_api_bad_input_then_good_call(client, tmp_path, name, content, message):
     payload = client.predict(file=None, series="air_passengers", model="seasonal_naive", horizon=3,
                              api_name="/forecast")[-1]
     assert payload["model"] == "seasonal_naive" and len(payload["forecast"]) == 3
+
+
+# ------------------------------------------------------------------ input bounds (issue 5)
+def workbook(tmp_path: Path, rows: int = 20, dimension: str | None = "keep", extra: dict[str, bytes] | None = None,
+             name: str = "book.xlsx") -> Path:
+    """A small real .xlsx (step, value) whose sheet <dimension> is rewritten by hand (None: removed),
+    plus `extra` zip members: cheap stand-ins for huge or lying workbooks."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["step", "value"])
+    for i in range(rows):
+        sheet.append([i, float(i % 7)])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    path = tmp_path / name
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml" and dimension != "keep":
+                new = b"" if dimension is None else f'<dimension ref="{dimension}"/>'.encode()
+                data = re.sub(rb"<dimension [^>]*/>", new, data)
+            dst.writestr(info, data)
+        for member, data in (extra or {}).items():
+            dst.writestr(member, data)
+    return path
+
+
+def refuse_parsing(monkeypatch) -> None:
+    """Make any pandas parse fail loudly: the check under test must come before it."""
+    def boom(*args, **kwargs):
+        raise AssertionError("parsed although the file should have been refused before parsing")
+
+    monkeypatch.setattr(pd, "read_csv", boom)
+    monkeypatch.setattr(pd, "read_excel", boom)
+    monkeypatch.setattr(pd.ExcelFile, "parse", boom)
+
+
+@pytest.mark.parametrize("dimension, message", [("A1:B2000000", "1,999,999 rows"), ("A1:CZ10", "104 columns")])
+def test_xlsx_declaring_too_many_rows_or_columns_is_refused_before_parsing(tmp_path, monkeypatch, dimension, message):
+    path = workbook(tmp_path, dimension=dimension)
+    refuse_parsing(monkeypatch)
+    with pytest.raises(InputError, match=message):
+        tsdata.read_table(path)
+
+
+@pytest.mark.parametrize("dimension", [None, "A1:B2"])  # missing, or smaller than the data
+def test_xlsx_with_missing_or_wrong_dimension_is_bounded_by_nrows(tmp_path, monkeypatch, dimension):
+    monkeypatch.setattr(tsdata, "MAX_POINTS", 50)
+    with pytest.raises(InputError, match="more than 50 rows"):
+        tsdata.read_table(workbook(tmp_path, rows=80, dimension=dimension))
+    frame = tsdata.read_table(workbook(tmp_path, rows=40, dimension=dimension))
+    assert frame.shape == (40, 2)
+
+
+def test_zip_bomb_workbook_is_refused_by_its_unpacked_size(tmp_path, monkeypatch):
+    path = workbook(tmp_path, extra={"xl/media/padding.bin": bytes(tsdata.MAX_WORKBOOK_BYTES + 1)})
+    assert path.stat().st_size < 100_000
+    refuse_parsing(monkeypatch)
+    with pytest.raises(InputError, match="unpacks to 10 MB.*save the sheet as CSV"):
+        tsdata.read_table(path)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "legacy .xls.*save it as .xlsx or CSV"),
+    ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a valid .xlsx workbook"),
+])
+def test_legacy_or_broken_workbooks_get_clear_messages(tmp_path, name, content, message):
+    with pytest.raises(InputError, match=message):
+        tsdata.read_table(write(tmp_path, name, content))
+
+
+def test_csv_with_too_many_lines_is_refused_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setattr(tsdata, "MAX_POINTS", 50)
+    text = "date,value\n" + "\n".join(f"{d.date()},{i}" for i, d in enumerate(pd.date_range("2020-01-01", periods=60)))
+    path = write(tmp_path, "long.csv", text + "\n\n")
+    refuse_parsing(monkeypatch)
+    with pytest.raises(InputError, match="has 60 rows; this demo handles up to 50"):
+        tsdata.read_table(path)
+
+
+def test_csv_parse_is_bounded_by_nrows(tmp_path, monkeypatch):
+    seen = {}
+    parse = pd.read_csv
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", spy)
+    tsdata.read_table(EXAMPLES / "air_passengers.csv")
+    assert seen["nrows"] == tsdata.MAX_POINTS + 1
+
+
+def test_oversized_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(tsdata.MAX_FILE_BYTES + 1)  # sparse: no time or disk spent
+    with pytest.raises(InputError, match="reads files up to 32 MB"):
+        tsdata.read_table(path)
+
+
+def test_csv_with_thousands_of_columns_is_refused_with_a_short_message(tmp_path, monkeypatch):
+    header = ",".join(f"column_{i}" for i in range(10_000))
+    path = write(tmp_path, "wide.csv", header + "\n" + ",".join("x" * 10_000) + "\n")
+    refuse_parsing(monkeypatch)
+    with pytest.raises(InputError, match="10,000 columns; this demo reads up to 50") as error:
+        tsdata.read_table(path)
+    assert len(str(error.value)) < 300
+
+
+def test_messages_listing_columns_are_truncated():
+    frame = pd.DataFrame({f"text_{i}": ["a", "b"] * 5 for i in range(60)})
+    with pytest.raises(InputError, match="No numeric value column") as error:
+        tsdata.to_series(frame, None, None)
+    assert "and 55 more" in str(error.value) and "text_59" not in str(error.value)
+    assert len(str(error.value)) < 400
+    assert tsdata.short_list(["a", "b", "c", *range(9_997)], 3) == "a, b, c and 9,997 more"
+    assert tsdata.short_list(["x" * 100], width=10) == "xxxxxxx..."
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The forecasting tab's module (imports gradio once per module)."""
+    import demos.time_series_forecasting as module
+
+    return module
+
+
+def test_unknown_column_names_are_errors_with_the_available_columns(tmp_path, demo):
+    load_input = demo.load_input
+    with pytest.raises(InputError, match="'sales' is not in the bundled series 'air_passengers'"):
+        load_input(None, "air_passengers", value_column="sales")
+    with pytest.raises(InputError, match="'when' is not in the bundled series"):
+        load_input(None, "air_passengers", date_column="when")
+    with pytest.raises(InputError, match="'value' cannot be the date column of the bundled series"):
+        load_input(None, "air_passengers", date_column="value", value_column="date")
+    series, info = load_input(None, "air_passengers", date_column="date", value_column="value", season_length=4)
+    assert info.season_length == 4 and len(series) == 144
+    wide = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=10).astype(str),
+                         **{f"v{i}": np.arange(10.0) for i in range(30)}})
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    with pytest.raises(InputError, match="'nope' is not in the file; its columns are date, v0, v1, v2, v3 and 26 more"):
+        load_input(str(path), None, value_column="nope")
+    with pytest.raises(InputError, match="'nope' is not in the file"):
+        load_input(str(path), None, date_column="nope", value_column="v1")
+
+
+@pytest.mark.parametrize("cell, shown", [("inf", "'inf'"), ('"-1e999"', "'-1e999'")])
+def test_infinite_values_name_the_column_and_lines(tmp_path, cell, shown):
+    rows = [f'2020-01-{d:02d},{cell if d in (5, 9) else d}' for d in range(1, 29)]
+    rows[0] = '2020-01-01,"1,000"'  # quoted thousands: the column is text and goes through the text path
+    path = write(tmp_path, "inf.csv", "date,value\n" + "\n".join(rows))
+    with pytest.raises(InputError, match=f"Column 'value' contains 2 infinite value\\(s\\) \\({shown}, {shown} on "
+                                         r"line\(s\) 6, 10\)\. Replace them"):
+        tsdata.to_series(tsdata.read_table(path), None, None)
+
+
+def test_forecaster_names_non_finite_values(air):
+    series, _ = air
+    broken = series.copy()
+    broken.iloc[[3, 7]] = [np.inf, np.nan]
+    with pytest.raises(InputError, match=r"2 missing or infinite value\(s\) \(at 1949-04-01.*1949-08-01"):
+        Forecaster(model="seasonal_naive").forecast(broken, 6, 12)
+    with pytest.raises(InputError, match="at least 8 observations"):
+        Forecaster(model="seasonal_naive").forecast(series.iloc[:5], 3, 1)
+
+
+def test_nan_heavy_and_non_positive_series_keep_their_behaviour(tmp_path):
+    dates = pd.date_range("2021-01-01", periods=40, freq="D")
+    rows = [f"{d.date()},{'' if i % 2 else i}" for i, d in enumerate(dates)]
+    with pytest.raises(InputError, match="20 of 40 periods are missing or empty"):
+        tsdata.to_series(tsdata.read_table(write(tmp_path, "holes.csv", "date,value\n" + "\n".join(rows))), None, None)
+    rows = [f"{d.date()},{(i % 7) - 3}" for i, d in enumerate(dates)]  # negatives and zeros
+    series, info = tsdata.to_series(tsdata.read_table(write(tmp_path, "signed.csv", "date,value\n" + "\n".join(rows))),
+                                    None, None)
+    result = Forecaster(model="theta").forecast(series, 7, info.season_length)
+    assert not result.log_transform and np.all(np.isfinite(result.forecast["mean"]))
+
+
+@pytest.mark.parametrize("season", [-3, 367, 10_000])
+def test_season_length_outside_1_to_366_is_refused(air, season):
+    series, _ = air
+    frame = pd.DataFrame({"date": series.index, "value": series.to_numpy()})
+    with pytest.raises(InputError, match="Season length must be between 1 and 366"):
+        tsdata.to_series(frame, "date", "value", season_length=season)
+    with pytest.raises(InputError, match="Season length must be between 1 and 366"):
+        Forecaster(model="seasonal_naive").forecast(series, 6, season)
+
+
+def test_long_series_are_fitted_on_a_bounded_window():
+    forecaster = Forecaster(load_config(SPEC.model_dir), "auto")
+    assert forecaster.fit_window(20_000, 7) == 1000 and forecaster.fit_window(20_000, 366) == 3 * 366
+    assert forecaster.fit_window(500, 12) == 500
+    index = pd.date_range("2000-01-01", periods=400, freq="D")
+    series = pd.Series(10 + np.sin(np.arange(400) * 2 * np.pi / 7), index=index)
+    result = Forecaster({"max_fit_points": 100}, "seasonal_naive").forecast(series, 14, 7)
+    assert result.backtest.origins == [86, 93]  # backtest horizon 7, origins counted within the last 100 points
+    assert len(result.fitted) == 400  # fitted values only inside the window (after seasonal naive's first lag)
+    assert result.fitted.iloc[:307].isna().all() and result.fitted.iloc[307:].notna().all()
+    assert any("last 100 of 400 points" in note for note in result.notes)
+
+
+def test_long_seasons_say_which_models_ignore_them():
+    y = 50 + 10 * np.sin(np.arange(300) * 2 * np.pi / 30) + np.arange(300) * 0.05
+    result = Forecaster(model="sarima").forecast(pd.Series(y), 12, 30)
+    assert result.season_length == 30 and "[30]" not in result.spec
+    assert any("SARIMA is fitted without a seasonal component" in note for note in result.notes)
+
+
+def test_dates_spanning_too_many_periods_are_refused_before_reindexing():
+    dates = [*pd.date_range("2020-01-01", periods=30, freq="h").astype(str), "1700-01-01 00:00"]
+    frame = pd.DataFrame({"date": dates, "value": np.arange(31.0)})
+    with pytest.raises(InputError, match="hourly periods.*mistyped year"):
+        tsdata.to_series(frame, None, None)
+
+
+def test_decomposition_figure_is_bounded_for_long_series_and_seasons(demo):
+    decomposition_figure = demo.decomposition_figure
+    index = pd.date_range("2000-01-01", periods=3000, freq="D")
+    series = pd.Series(np.sin(np.arange(3000) * 2 * np.pi / 120) + np.arange(3000) * 1e-3, index=index)
+    fig = decomposition_figure(series, 120)
+    assert "last 2,000 of 3,000 points" in fig.layout.title.text and "non-robust" in fig.layout.title.text
+    assert all(len(trace.x) == 2000 for trace in fig.data)
+    fig = decomposition_figure(series.iloc[:300], 12)
+    assert fig.layout.title.text == "STL decomposition (season length 12)" and len(fig.data[0].x) == 300

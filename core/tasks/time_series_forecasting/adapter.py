@@ -18,9 +18,9 @@ from threadpoolctl import threadpool_limits
 from core.artifacts import load_json
 from core.errors import InputError
 from core.tasks.time_series_forecasting.backtest import BacktestResult, rolling_origin
-from core.tasks.time_series_forecasting.data import MIN_POINTS, future_index
-from core.tasks.time_series_forecasting.models import (LEVELS, MODELS, ModelFitError, ModelForecast,
-                                                       select_sarima_order, fit_predict, use_log)
+from core.tasks.time_series_forecasting.data import MAX_SEASON_LENGTH, MIN_POINTS, future_index, short_list
+from core.tasks.time_series_forecasting.models import (LEVELS, MAX_SEASONAL_PERIOD, MODELS, ModelFitError,
+                                                       ModelForecast, select_sarima_order, fit_predict, use_log)
 
 DEFAULT_CONFIG: dict = {
     "version": 1,
@@ -30,6 +30,7 @@ DEFAULT_CONFIG: dict = {
     "backtest": {"n_origins": 2, "min_horizon": 6},
     "sarima_grid": [[0, 1, 0, 1], [1, 0, 1, 0], [1, 1, 0, 1], [2, 0, 0, 1], [0, 2, 0, 1], [1, 0, 0, 1]],
     "sarima_max_points": 180,
+    "max_fit_points": 1000,  # longer series: backtest and fit on the last max(this, 3 seasons) points
     "ets_trends": ["none", "add_damped"],
     "log_transform": {"min_corr": 0.6, "min_level_ratio": 1.5},
     "default_horizon": 12,
@@ -112,6 +113,11 @@ class Forecaster:
     def min_train(self, m: int) -> int:
         return max(2 * m + 2, MIN_POINTS)
 
+    def fit_window(self, n: int, m: int) -> int:
+        """How many of the last points the models see: bounds the work of a request (ETS and
+        Theta cost grows with the length) while keeping three seasons."""
+        return int(min(n, max(int(self.config["max_fit_points"]), 3 * m)))
+
     def choose_log(self, y: np.ndarray, m: int) -> bool:
         return use_log(y, m, **self.config["log_transform"])
 
@@ -148,14 +154,13 @@ class Forecaster:
         horizon = int(self.config["default_horizon"] if horizon is None else horizon)
         if not 1 <= horizon <= int(self.config["max_horizon"]):
             raise InputError(f"Horizon must be between 1 and {self.config['max_horizon']} steps; got {horizon}.")
-        y = series.to_numpy(float)
-        if len(y) < MIN_POINTS or not np.all(np.isfinite(y)):
-            raise InputError(f"Need at least {MIN_POINTS} finite observations to forecast; got {len(y)}.")
-        m = int(season_length) if len(y) >= 2 * int(season_length) + 2 else 1
-        log = self.choose_log(y, m)
-        notes: list[str] = []
+        history = _finite_values(series)
+        m = _season(season_length, len(history))
+        y = history[-self.fit_window(len(history), m):]
         models = list(self.config["candidates"]) if self.model == "auto" else sorted({self.model, "seasonal_naive"},
                                                                                    key=MODELS.index)
+        notes = _bound_notes(len(history), len(y), m, models)
+        log = self.choose_log(y, m)
         bt_horizon = self.backtest_horizon(horizon, m)
         result, sarima_order = None, None
         if len(y) - bt_horizon >= self.min_train(m):
@@ -179,7 +184,8 @@ class Forecaster:
             chosen = "seasonal_naive"
             final = fit_predict(chosen, y, m, horizon, log=log, settings=self.config)
         table = self._table(series, final, horizon)
-        fitted = None if final.fitted is None else pd.Series(final.fitted, index=series.index)
+        fitted = None if final.fitted is None else pd.Series(
+            np.r_[np.full(len(history) - len(y), np.nan), final.fitted], index=series.index)
         if log:
             notes.append("fitted on log values (seasonal swings grow with the level); forecasts are back-transformed medians")
         latency = (time.perf_counter() - start) * 1000
@@ -194,6 +200,40 @@ class Forecaster:
             frame[f"lower_{level}"] = forecast.lower[level]
             frame[f"upper_{level}"] = forecast.upper[level]
         return frame
+
+
+def _finite_values(series: pd.Series) -> np.ndarray:
+    """The series as floats; too short or non-finite (NaN, inf) is a clear InputError."""
+    y = series.to_numpy(float)
+    if len(y) < MIN_POINTS:
+        raise InputError(f"Need at least {MIN_POINTS} observations to forecast; got {len(y)}.")
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        where = short_list(series.index[bad], 3)
+        raise InputError(f"The series has {len(bad):,} missing or infinite value(s) (at {where}). Replace them with "
+                         "finite numbers, or leave them empty in the file to have them interpolated.")
+    return y
+
+
+def _season(season_length: int, n: int) -> int:
+    """A valid season length: 1..MAX_SEASON_LENGTH, and 1 when the series holds < 2 seasons."""
+    m = int(season_length)
+    if not 1 <= m <= MAX_SEASON_LENGTH:
+        raise InputError(f"Season length must be between 1 and {MAX_SEASON_LENGTH}; got {m}.")
+    return m if n >= 2 * m + 2 else 1
+
+
+def _bound_notes(n: int, window: int, m: int, models: list[str]) -> list[str]:
+    """Say when the work bounds changed what the models see."""
+    notes = []
+    if window < n:
+        notes.append(f"long series: the models were backtested and fitted on the last {window:,} of {n:,} points")
+    unseasonal = [name for name in ("ets", "sarima") if name in models]
+    if m > MAX_SEASONAL_PERIOD and unseasonal:
+        names = " and ".join(name.upper() for name in unseasonal)
+        notes.append(f"season length {m} > {MAX_SEASONAL_PERIOD}: {names} {'is' if len(unseasonal) == 1 else 'are'} "
+                     "fitted without a seasonal component (seasonal naive and Theta use the season)")
+    return notes
 
 
 def load_config(model_dir: Path) -> dict:

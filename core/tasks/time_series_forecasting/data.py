@@ -5,10 +5,19 @@ Everything here works offline: the bundled series come from statsmodels' and rda
 own package data. A user file goes through `read_table` -> `detect_columns` ->
 `to_series`, which returns a regular, gap-free `pd.Series` plus a `SeriesInfo` saying what
 was inferred and repaired.
+
+Input bounds (each checked as cheaply and as early as possible, so an oversized upload is
+refused in milliseconds instead of after parsing): at most MAX_FILE_BYTES per file,
+MAX_POINTS data rows, MAX_COLUMNS columns and, for .xlsx/.xlsm, MAX_WORKBOOK_BYTES unpacked
+(a zip-bomb guard that also bounds openpyxl's parse time). Rows and columns are counted
+before parsing (CSV: newlines and the header line; Excel: the sheet's declared dimension)
+and the parser is bounded again (nrows) in case those counts were wrong.
 """
 from __future__ import annotations
 
+import csv
 import re
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +30,12 @@ from core.errors import InputError
 MIN_POINTS = 8
 MAX_POINTS = 20_000
 MAX_MISSING_FRACTION = 0.3
+MAX_COLUMNS = 50  # a forecast needs two columns; 50 keeps parsing + column detection well under a second
+MAX_FILE_BYTES = 32 * 2**20
+MAX_WORKBOOK_BYTES = 10 * 2**20  # unpacked .xlsx: about 20,000 rows x 10 columns, parsed in ~2 s
+MAX_SEASON_LENGTH = 366
+DETECT_SAMPLE = 200  # non-empty cells per column looked at when guessing the date / value columns
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DATE_NAME_HINT = re.compile(r"date|time|month|year|period|week|day|ds\b|timestamp", re.IGNORECASE)
 VALUE_NAME_HINT = re.compile(r"^(value|values|y|target|sales|count|amount)$", re.IGNORECASE)
 
@@ -28,6 +43,14 @@ VALUE_NAME_HINT = re.compile(r"^(value|values|y|target|sales|count|amount)$", re
 SEASON_LENGTH = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "QS": 4, "YS": 1}
 # median step between timestamps (days) -> frequency, for dates with gaps or irregular spacing
 _STEP_DAYS = [(1 / 24, "h"), (1, "D"), (7, "W"), (30.4, "MS"), (91.3, "QS"), (365.25, "YS")]
+
+
+def short_list(items, limit: int = 5, width: int = 40) -> str:
+    """'a, b, c, d, e and 9,995 more': at most `limit` items, each cut to `width` characters."""
+    items = list(items)
+    shown = [str(i) if len(str(i)) <= width else str(i)[: width - 3] + "..." for i in items[:limit]]
+    rest = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {rest:,} more" if rest > 0 else "")
 
 
 @dataclass
@@ -112,44 +135,137 @@ BUNDLED: dict[str, tuple[str, Callable[[], pd.Series], str]] = {
 }
 
 
-def load_bundled(key: str) -> tuple[pd.Series, SeriesInfo]:
-    """A bundled series, regularised like a user upload."""
+def load_bundled(key: str, season_length: int | None = None, date_column: str | None = None,
+                 value_column: str | None = None) -> tuple[pd.Series, SeriesInfo]:
+    """A bundled series, regularised like a user upload. Its columns are `date` and `value`:
+    naming any other column is an error (column choices are meant for uploaded files)."""
     if key not in BUNDLED:
-        raise InputError(f"Unknown bundled series {key!r}; choose one of {', '.join(BUNDLED)}.")
+        raise InputError(f"Unknown bundled series {key!r}; choose one of {short_list(BUNDLED)}.")
+    for given, role in ((date_column, "date"), (value_column, "value")):
+        if given and given != role:
+            problem = f"cannot be the {role} column of" if given in {"date", "value"} else "is not in"
+            raise InputError(f"Column {given!r} {problem} the bundled series {key!r}, whose columns are date and "
+                             "value. Date and value columns apply to an uploaded file: upload one, or leave them "
+                             "empty.")
     label, loader, _ = BUNDLED[key]
     raw = loader()
     frame = pd.DataFrame({"date": raw.index, "value": raw.to_numpy(float)})
-    series, info = to_series(frame, "date", "value", name=label)
-    return series, info
+    return to_series(frame, "date", "value", name=label, season_length=season_length)
 
 
 # ---------------------------------------------------------------- user files
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (any common delimiter) or an Excel sheet; clear errors for anything else."""
+    """Read a CSV (any common delimiter) or the first sheet of an .xlsx/.xlsm workbook.
+
+    Size, row and column bounds are checked before parsing (see the module docstring);
+    anything unreadable gets a message saying what to upload instead."""
     path = Path(path)
+    _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise InputError(f"{path.name} is a legacy .xls workbook, which this demo cannot read. Open it in a "
+                         "spreadsheet program, save it as .xlsx or CSV, and upload that.")
+    frame = _read_excel(path) if suffix in EXCEL_SUFFIXES else _read_csv(path)
+    return _tidy(frame, path.name)
+
+
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError("The uploaded file could not be found; please upload it again.")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise InputError("The file is empty. Upload a CSV or Excel file with a date column and a numeric value column.")
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm", ".xls"}:
-        try:
-            frame = pd.read_excel(path, sheet_name=0)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
-            raise InputError(f"Could not read {path.name} as an Excel workbook ({type(exc).__name__}). "
-                             "Save it as .xlsx or CSV and try again.") from exc
-    else:
-        head = path.read_bytes()[:4096]
-        if b"\x00" in head or head.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8")):
-            raise InputError(f"{path.name} is not a text CSV file. Upload a CSV (or .xlsx) with a date column "
-                             "and a numeric value column.")
-        try:
-            frame = pd.read_csv(path, sep=None, engine="python", skipinitialspace=True)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path.name} is not UTF-8 text. Save it as a UTF-8 CSV and try again.") from exc
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"Could not parse {path.name} as CSV ({exc}). Use one header row and one column per field.") from exc
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} is {size / 2**20:,.0f} MB; this demo reads files up to "
+                         f"{MAX_FILE_BYTES / 2**20:.0f} MB. Keep only the date and value columns (or aggregate the "
+                         "rows) and upload again.")
+
+
+def _too_many_rows(name: str, rows: int | None) -> InputError:
+    count = f"{rows:,} rows" if rows is not None else f"more than {MAX_POINTS:,} rows"
+    return InputError(f"{name} has {count}; this demo handles up to {MAX_POINTS:,}. Aggregate it (e.g. daily instead "
+                      "of hourly) or keep the most recent rows, and upload again.")
+
+
+def _too_many_columns(name: str, columns: int) -> InputError:
+    return InputError(f"{name} has {columns:,} columns; this demo reads up to {MAX_COLUMNS}. Keep the date column and "
+                      "the value column(s) you want to forecast, and upload again.")
+
+
+def _check_csv_shape(data: bytes, name: str) -> None:
+    """Refuse too many rows (newlines) or header columns before pandas parses anything."""
+    body = data.rstrip()
+    rows = body.count(b"\n")  # lines after the header line
+    if rows > MAX_POINTS:
+        raise _too_many_rows(name, rows)
+    header = body.lstrip().split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    columns = max(len(next(csv.reader([header], delimiter=sep), [])) for sep in ",;\t|")
+    if columns > MAX_COLUMNS:
+        raise _too_many_columns(name, columns)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    head = data[:4096]
+    if b"\x00" in head or head.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8")):
+        raise InputError(f"{path.name} is not a text CSV file. Upload a CSV (or .xlsx) with a date column "
+                         "and a numeric value column.")
+    _check_csv_shape(data, path.name)
+    try:
+        return pd.read_csv(path, sep=None, engine="python", skipinitialspace=True, nrows=MAX_POINTS + 1)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name} is not UTF-8 text. Save it as a UTF-8 CSV and try again.") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"Could not parse {path.name} as CSV ({str(exc)[:200]}). Use one header row and one column "
+                         "per field.") from exc
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook whose members unpack to more than MAX_WORKBOOK_BYTES (zip bombs too:
+    zipfile stops reading a member at its declared size)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path.name} is not a valid .xlsx workbook. Save it as .xlsx or CSV and try again.") from exc
+    if unpacked > MAX_WORKBOOK_BYTES:
+        raise InputError(f"{path.name} unpacks to {unpacked / 2**20:,.0f} MB; this demo reads workbooks up to "
+                         f"{MAX_WORKBOOK_BYTES / 2**20:.0f} MB unpacked (about {MAX_POINTS:,} rows x 10 columns). "
+                         "Delete unused sheets, rows and columns, or save the sheet as CSV, and upload again.")
+
+
+def _check_sheet_dimensions(sheet, name: str) -> None:
+    """Refuse too many rows or columns from the sheet's declared <dimension> (read without
+    loading cells). It can be missing or wrong: the parse is bounded again by nrows."""
+    if sheet.max_row is not None and sheet.max_row - (sheet.min_row or 1) > MAX_POINTS:
+        raise _too_many_rows(name, sheet.max_row - (sheet.min_row or 1))
+    if sheet.max_column is not None and sheet.max_column - (sheet.min_column or 1) + 1 > MAX_COLUMNS:
+        raise _too_many_columns(name, sheet.max_column - (sheet.min_column or 1) + 1)
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    _check_workbook_size(path)
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:  # read-only openpyxl: cells load lazily
+            sheets = workbook.book.worksheets
+            if not sheets:
+                raise InputError(f"{path.name} has no worksheet. Put the data on the first sheet and upload again.")
+            _check_sheet_dimensions(sheets[0], path.name)
+            return workbook.parse(0, nrows=MAX_POINTS + 1)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
+        raise InputError(f"Could not read {path.name} as an Excel workbook ({type(exc).__name__}). "
+                         "Save it as .xlsx or CSV and try again.") from exc
+
+
+def _tidy(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Drop empty rows and columns, check the bounds again on what was parsed, strip names."""
+    if len(frame) > MAX_POINTS:  # the parser stopped at nrows: there is more
+        raise _too_many_rows(name, None)
     frame = frame.dropna(axis=0, how="all").dropna(axis=1, how="all")
+    if frame.shape[1] > MAX_COLUMNS:
+        raise _too_many_columns(name, frame.shape[1])
     if frame.empty or frame.shape[1] == 0:
         raise InputError("The file has no data rows. It needs a header row and at least "
                          f"{MIN_POINTS} rows of observations.")
@@ -195,12 +311,19 @@ class ColumnGuess:
         return len(self.value_candidates) > 1 or len(self.date_candidates) > 1
 
 
+def _sample(column: pd.Series, size: int = DETECT_SAMPLE) -> pd.Series:
+    """At most `size` evenly spaced non-empty cells (bounds the cost of guessing)."""
+    values = column.dropna()
+    return values.iloc[:: max(1, len(values) // size)]
+
+
 def detect_columns(frame: pd.DataFrame) -> ColumnGuess:
     """Guess the date column (mostly parseable dates, name hints win ties) and the value
-    column (mostly numeric; a column named like 'value' wins, else the first)."""
+    column (mostly numeric; a column named like 'value' wins, else the first). Each column is
+    judged on a sample of DETECT_SAMPLE cells; the chosen ones are then parsed in full."""
     dates, values = [], []
     for name in frame.columns:
-        column = frame[name]
+        column = _sample(frame[name])
         numeric = _numeric_fraction(column)
         date_score = _date_fraction(column)
         is_numeric_dtype = pd.api.types.is_numeric_dtype(column)
@@ -213,19 +336,33 @@ def detect_columns(frame: pd.DataFrame) -> ColumnGuess:
     return ColumnGuess(dates, values, dates[0] if dates else None, value_default)
 
 
+def _cells(column: pd.Series, mask: np.ndarray) -> tuple[str, str]:
+    """The first few flagged cells: their values and file line numbers (header = line 1)."""
+    flagged = column[mask]
+    lines = [int(i) + 2 if isinstance(i, (int, np.integer)) else i for i in flagged.index]
+    return short_list([repr(str(v)) for v in flagged], 3), short_list(lines, 3)
+
+
 def _parse_values(column: pd.Series, name: str) -> np.ndarray:
-    """Numbers from a column; text cells other than missing markers raise a clear error."""
+    """Numbers from a column; text cells other than missing markers, and infinite values
+    ('inf', '1e999'), raise a clear error naming the cells."""
     if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(float)
-    text = column.astype("string").str.strip().str.replace(",", "", regex=False)
-    missing = text.isna() | text.str.lower().isin({"", "na", "nan", "null", "none", "-", "?"})
-    numbers = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = numbers.isna() & ~missing
-    if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy())[:3] + 2)  # +2: header row and 1-based lines
-        examples = ", ".join(repr(str(v)) for v in column[bad].head(3))
-        raise InputError(f"Column {name!r} must be numeric but contains text ({examples} on line(s) "
-                         f"{', '.join(map(str, rows))}). Fix those cells or pick another value column.")
+        numbers = pd.Series(column.to_numpy(float), index=column.index)
+    else:
+        text = column.astype("string").str.strip().str.replace(",", "", regex=False)
+        missing = text.isna() | text.str.lower().isin({"", "na", "nan", "null", "none", "-", "?"})
+        numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype(float)
+        bad = (numbers.isna() & ~missing).to_numpy()
+        if bad.any():
+            examples, lines = _cells(column, bad)
+            raise InputError(f"Column {name!r} must be numeric but contains text ({examples} on line(s) "
+                             f"{lines}). Fix those cells or pick another value column.")
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        examples, lines = _cells(column, infinite)
+        raise InputError(f"Column {name!r} contains {infinite.sum():,} infinite value(s) ({examples} on line(s) "
+                         f"{lines}). Replace them with finite numbers, or empty those cells to have them filled "
+                         "by interpolation, and upload again.")
     return numbers.to_numpy(float)
 
 
@@ -266,53 +403,99 @@ def _snap(index: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
     return index.to_period(period).to_timestamp()
 
 
+_FREQ_DAYS = {"h": 1 / 24, "D": 1, "B": 7 / 5, "W": 7, "MS": 30.44, "QS": 91.31, "YS": 365.25}
+_FREQ_WORDS = {"h": "hourly", "D": "daily", "B": "business-day", "W": "weekly", "MS": "monthly", "QS": "quarterly",
+               "YS": "yearly"}
+
+
+def _choose_columns(frame: pd.DataFrame, date_column: str | None,
+                    value_column: str | None) -> tuple[str | None, str]:
+    """The user's columns (which must exist) or the detected ones."""
+    for column in (value_column, date_column):
+        if column and column not in frame.columns:
+            raise InputError(f"Column {column!r} is not in the file; its columns are {short_list(frame.columns)}. "
+                             "Pick one of those, or leave it empty to detect it.")
+    if date_column is None or not value_column:
+        guess = detect_columns(frame)
+        date_column = date_column if date_column is not None else guess.date_column
+        value_column = value_column or guess.value_column
+    if not value_column:
+        raise _no_value_column(frame, date_column)
+    if date_column == value_column:
+        raise InputError("The date column and the value column must be different columns.")
+    return date_column, value_column
+
+
+def _no_value_column(frame: pd.DataFrame, date_column: str | None) -> InputError:
+    others = [c for c in frame.columns if c != date_column and not frame[c].dropna().empty]
+    examples = "; ".join(f"{short_list([c])!r} holds e.g. {short_list([frame[c].dropna().astype(str).iloc[0]])!r}"
+                         for c in others[:3])
+    return InputError("No numeric value column found. The file needs a column of numbers "
+                      f"(columns found: {short_list(frame.columns)}" + (f"; {examples}" if examples else "")
+                      + "). Fix or remove the text cells and upload again.")
+
+
+def _regular_index(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """Every period from `first` to `last`; refused (cheaply, before building it) when longer
+    than MAX_POINTS, which a stray date such as a wrong year would otherwise cause."""
+    periods = (last - first) / pd.Timedelta(days=1) / _FREQ_DAYS[freq] + 1
+    full = None
+    if periods <= MAX_POINTS * 1.05:
+        full = pd.date_range(first, last, freq={"W": "W-MON", "B": "B"}.get(freq, freq))  # weeks snapped to Mondays
+    if full is None or len(full) > MAX_POINTS:
+        raise InputError(f"The dates run from {first.date()} to {last.date()}: {periods:,.0f} {_FREQ_WORDS[freq]} "
+                         f"periods, and this demo handles up to {MAX_POINTS:,}. Check the date column for a wrong "
+                         "date (e.g. a mistyped year), or aggregate the data, and upload again.")
+    return full
+
+
+def _dated_series(column: pd.Series, name: str, values: np.ndarray, notes: list[str]) -> tuple[pd.Series, str, int]:
+    """Values on a regular date index (gaps as NaN), the frequency and the merged-row count."""
+    dates = _parse_dates(column, name)
+    if dates is None:  # decimal years such as R's ts time column
+        series = decimal_years_to_series(column.to_numpy(float), values)
+        return series, series.index.freqstr.split("-")[0], 0  # "QS-JAN" -> "QS"
+    raw = pd.Series(values, index=dates)
+    raw = raw[raw.index.notna()].sort_index()
+    freq = infer_frequency(raw.index)
+    snapped = raw.copy()
+    snapped.index = _snap(raw.index, freq)
+    merged = int(snapped.index.duplicated().sum())
+    series = snapped.groupby(level=0).mean()
+    if merged:
+        notes.append(f"merged {merged} rows that fell in the same period (mean)")
+    return series.reindex(_regular_index(series.index[0], series.index[-1], freq)), freq, merged
+
+
+def _season_length(requested: int | None, freq: str, n: int, notes: list[str]) -> int:
+    """The requested season length (0/None: the frequency's usual one), 1 when the series
+    holds fewer than two seasons."""
+    if requested is not None and not 0 <= int(requested) <= MAX_SEASON_LENGTH:
+        raise InputError(f"Season length must be between 1 and {MAX_SEASON_LENGTH} (0 = infer it from the "
+                         f"frequency); got {requested}.")
+    m = int(requested) if requested else SEASON_LENGTH.get(freq, 1)
+    if m > 1 and n < 2 * m + 2:
+        notes.append(f"too short for a season of {m} (needs {2 * m + 2} points): seasonality ignored")
+        m = 1
+    return m
+
+
 def to_series(frame: pd.DataFrame, date_column: str | None, value_column: str | None,
               name: str = "uploaded series", season_length: int | None = None) -> tuple[pd.Series, SeriesInfo]:
     """Turn a table into a regular series: parse, sort, merge duplicate dates (mean), put
     missing periods back and fill them (and empty cells) by linear interpolation."""
-    guess = detect_columns(frame)
-    value_column = value_column or guess.value_column
-    date_column = date_column if date_column is not None else guess.date_column
-    if not value_column:
-        examples = "; ".join(
-            f"{c!r} holds e.g. {frame[c].dropna().astype(str).iloc[0]!r}"
-            for c in frame.columns if c != date_column and not frame[c].dropna().empty
-        )
-        raise InputError("No numeric value column found. The file needs a column of numbers "
-                         f"(columns found: {', '.join(map(str, frame.columns))}"
-                         + (f"; {examples}" if examples else "") + "). Fix or remove the text cells and upload again.")
-    for column in (value_column, date_column):
-        if column and column not in frame.columns:
-            raise InputError(f"Column {column!r} is not in the file; columns are {', '.join(frame.columns)}.")
-    if date_column == value_column:
-        raise InputError("The date column and the value column must be different columns.")
+    date_column, value_column = _choose_columns(frame, date_column, value_column)
     values = _parse_values(frame[value_column], value_column)
     notes: list[str] = []
     if len(values) < MIN_POINTS:
         raise InputError(f"Need at least {MIN_POINTS} observations to forecast; the file has {len(values)}.")
     if len(values) > MAX_POINTS:
-        raise InputError(f"The series has {len(values)} rows; this demo handles up to {MAX_POINTS}. "
+        raise InputError(f"The series has {len(values):,} rows; this demo handles up to {MAX_POINTS:,}. "
                          "Aggregate it (e.g. daily instead of hourly) and upload again.")
 
     merged = 0
     if date_column:
-        dates = _parse_dates(frame[date_column], date_column)
-        if dates is None:  # decimal years such as R's ts time column
-            series = decimal_years_to_series(frame[date_column].to_numpy(float), values)
-            freq = series.index.freqstr.split("-")[0]  # "QS-JAN" -> "QS"
-        else:
-            raw = pd.Series(values, index=dates)
-            raw = raw[raw.index.notna()].sort_index()
-            freq = infer_frequency(raw.index)
-            snapped = raw.copy()
-            snapped.index = _snap(raw.index, freq)
-            merged = int(snapped.index.duplicated().sum())
-            series = snapped.groupby(level=0).mean()
-            if merged:
-                notes.append(f"merged {merged} rows that fell in the same period (mean)")
-            range_freq = {"W": "W-MON", "B": "B"}.get(freq, freq)  # weeks are snapped to Mondays
-            full = pd.date_range(series.index[0], series.index[-1], freq=range_freq)
-            series = series.reindex(full)
+        series, freq, merged = _dated_series(frame[date_column], date_column, values, notes)
     else:
         series = pd.Series(values, index=pd.RangeIndex(len(values)))
         freq = "step"
@@ -330,10 +513,7 @@ def to_series(frame: pd.DataFrame, date_column: str | None, value_column: str | 
     if np.allclose(series.to_numpy(), series.iloc[0]):
         notes.append("the series is constant")
 
-    m = int(season_length) if season_length else SEASON_LENGTH.get(freq, 1)
-    if m > 1 and len(series) < 2 * m + 2:
-        notes.append(f"too short for a season of {m} (needs {2 * m + 2} points): seasonality ignored")
-        m = 1
+    m = _season_length(season_length, freq, len(series), notes)
     series.name = name
     info = SeriesInfo(name=name, date_column=date_column, value_column=value_column, frequency=freq,
                       season_length=m, n=len(series), start=str(series.index[0]), end=str(series.index[-1]),

@@ -169,6 +169,11 @@ class SarimaOrder:
 _one_blas_thread = threadpool_limits.wrap(limits=1, user_api="blas")
 
 
+def _sarima_window(max_points: int, m: int) -> int:
+    """Points SARIMA looks at: `max_points`, or ten seasons when the season is modelled."""
+    return max(max_points, 10 * m if 1 < m <= MAX_SEASONAL_PERIOD else 0)
+
+
 @_one_blas_thread
 def select_sarima_order(y: np.ndarray, m: int, grid: list[list[int]], seasonal_threshold: float = 0.64,
                         max_points: int = 240) -> SarimaOrder:
@@ -178,7 +183,7 @@ def select_sarima_order(y: np.ndarray, m: int, grid: list[list[int]], seasonal_t
     d=1 when KPSS rejects stationarity), as in Hyndman & Khandakar's auto.arima; the ARMA
     orders (p, q, P, Q) are the member of the small fixed `grid` with the lowest AIC, each
     fitted by exact likelihood on the differenced series (fast). At most len(grid) fits."""
-    y = np.asarray(y, float)[-max(max_points, 10 * m):]
+    y = np.asarray(y, float)[-_sarima_window(max_points, m):]
     seasonal = 1 < m <= MAX_SEASONAL_PERIOD and len(y) >= 3 * m
     D = int(seasonal and seasonal_strength(y, m) >= seasonal_threshold)
     work = y[m:] - y[:-m] if D else y
@@ -211,7 +216,7 @@ def sarima(y: np.ndarray, m: int, h: int, order: SarimaOrder | None = None, grid
     """SARIMA fitted on (at most) the last `max_points` observations; the order is selected
     by `select_sarima_order` unless given."""
     order = order or select_sarima_order(y, m, grid or [[0, 1, 0, 1]], max_points=max_points)
-    window = np.asarray(y, float)[-max(max_points, 10 * m):]
+    window = np.asarray(y, float)[-_sarima_window(max_points, m):]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
