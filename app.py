@@ -2,6 +2,11 @@
 
 Run `python app.py` (or `make run`). Offline by default; set ALLOW_NETWORK=1 to opt in to
 network-only model variants.
+
+Everything every tab shares about serving safely lives here and in the modules it names:
+the input guard (demos/guard.py), HTTP limits and headers (core/middleware.py), worker pools
+for CPU-heavy requests (core/workers.py), Pillow's pixel limit (core/images.py) and the
+clean-up of uploaded and generated files (core/housekeeping.py).
 """
 from __future__ import annotations
 
@@ -9,12 +14,31 @@ from core.settings import apply_offline_defaults
 
 apply_offline_defaults()  # before gradio and friends are imported
 
-import gradio as gr  # noqa: E402
+from typing import Any  # noqa: E402
 
+import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+
+from core import housekeeping, images  # noqa: E402
+from core.errors import InputError  # noqa: E402
+from core.middleware import BodyLimit, SameOriginWrites, SecurityHeaders  # noqa: E402
 from core.registry import EXAMPLES_DIR, TASKS  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from demos.guard import guard_inputs  # noqa: E402
 
 TITLE = "ML Portfolio: try every model"
+
+
+class PortfolioApp(gr.TabbedInterface):
+    """The tabbed app; every event's raw inputs pass the shared guard before Gradio opens a file."""
+
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        super().validate_inputs(block_fn, inputs)
+        try:
+            guard_inputs(block_fn.inputs, inputs)
+        except InputError as exc:
+            raise gr.Error(str(exc), title="Please check your input") from None
 
 
 def build_app() -> gr.Blocks:
@@ -24,13 +48,29 @@ def build_app() -> gr.Blocks:
     specs = sorted(TASKS.values(), key=lambda spec: spec.number)
     tabs = [spec.build_demo() for spec in specs] + [metrics_demo.build()]
     names = [f"{spec.number:02d} {spec.title}" for spec in specs] + ["Metrics"]
-    return gr.TabbedInterface(tabs, names, title=TITLE, analytics_enabled=False)
+    return PortfolioApp(tabs, names, title=TITLE, analytics_enabled=False)
+
+
+def _serve_with_torch_threads(threads: int) -> None:
+    """Requests already run in parallel threads (CONCURRENCY_LIMIT per event), and the served models
+    are small: one torch thread per request beats several threads fighting over the cores
+    (benchmarks/image_classification.py times a request with 1 and with 2 threads)."""
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def launch(demo: gr.Blocks, **overrides) -> None:
-    """Launch with the project's safety settings (bounded queue, upload limit, no share)."""
+    """Launch with the project's safety settings: a bounded queue, per-event concurrency, one
+    byte limit per request, security headers, same-origin writes, cache clean-up, no share."""
     settings = Settings.from_env()
+    images.configure_pillow(settings.max_image_pixels)
+    _serve_with_torch_threads(settings.torch_threads or 1)
+    ttl = settings.cache_ttl_s
+    demo.delete_cache = (max(10, ttl // 4), ttl)  # every ttl/4 s, delete uploads and outputs older than ttl
     demo.queue(max_size=settings.queue_max_size, default_concurrency_limit=settings.concurrency_limit)
+    middleware = [Middleware(SameOriginWrites), Middleware(BodyLimit, max_bytes=settings.max_bytes),
+                  Middleware(SecurityHeaders)]
     options = dict(
         server_name=settings.server_name,
         server_port=settings.server_port,
@@ -38,6 +78,8 @@ def launch(demo: gr.Blocks, **overrides) -> None:
         max_file_size=settings.max_file_size,
         allowed_paths=[str(EXAMPLES_DIR)],
         show_error=True,
+        ssr_mode=False,  # Python serves every request, so the middleware above sees them all
+        app_kwargs={"middleware": middleware, "lifespan": housekeeping.lifespan(ttl, get_upload_folder())},
     )
     options.update(overrides)
     demo.launch(**options)

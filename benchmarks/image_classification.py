@@ -50,6 +50,25 @@ def main() -> None:
         if "256 images" in name:
             ms /= 256
         print(f"{name:52s} {ms:8.3f} ms")
+    print_request_latency_by_torch_threads(photo_small)
+
+
+def print_request_latency_by_torch_threads(photo) -> None:
+    """What one /classify_image request costs in the app (preprocess, predict + Grad-CAM in one pass,
+    both output images written), with 1 torch thread (what app.launch sets) and with 2."""
+    import tempfile
+
+    import torch
+
+    from demos.image_classification import classify_image
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/photo.png"
+        photo.save(path)
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            ms = measure_latency_ms(lambda: classify_image(path, "fashion"), repeats=30, warmup=3)
+            print(f"{f'classify_image request, {threads} torch thread(s)':52s} {ms:8.3f} ms")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ ultralytics are imported: they read these variables at import time.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,24 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in a size such as "20mb", "512kb" or 1000 (Gradio's units: kb, mb, gb are powers of 1024)."""
+    if isinstance(text, int):
+        return text
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", str(text).lower())
+    if not match or match.group(2) not in {"", *_UNITS}:
+        raise ValueError(f"Not a size: {text!r} (use e.g. 20mb, 512kb or a number of bytes)")
+    return int(float(match.group(1)) * _UNITS.get(match.group(2) or "b", 1))
+
+
 def apply_offline_defaults() -> None:
     """Set the offline switches unless the user opted in to network access (ALLOW_NETWORK=1)."""
     if not _env_bool("ALLOW_NETWORK"):
@@ -49,16 +68,27 @@ def apply_offline_defaults() -> None:
 
 @dataclass(frozen=True)
 class Settings:
-    """Runtime settings, read once from the environment."""
+    """Runtime settings, read once from the environment (README, "Settings", lists them)."""
 
     allow_network: bool
     model_cache_size: int
-    max_file_size: str
+    max_file_size: str          # one byte limit for every request body: uploads, API JSON, data: URLs
+    max_image_pixels: int       # larger images are refused before they are decoded
+    max_editor_layers: int      # sketchpad / image editor layers accepted in one value
+    max_files_per_request: int  # file references in one event's inputs
     queue_max_size: int
     concurrency_limit: int
+    worker_processes: int       # processes per CPU-heavy task (its own pool, see core/workers.py)
+    worker_backlog: int         # requests that may wait for a busy pool before "busy, retry" is answered
+    time_budget_s: float        # wall-clock budget of one CPU-heavy request
+    cache_ttl_s: int            # uploaded and generated files are deleted after this many seconds
     server_name: str
     server_port: int
     torch_threads: int
+
+    @property
+    def max_bytes(self) -> int:
+        return parse_size(self.max_file_size)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -66,8 +96,15 @@ class Settings:
             allow_network=_env_bool("ALLOW_NETWORK"),
             model_cache_size=max(1, _env_int("MODEL_CACHE_SIZE", 4)),
             max_file_size=os.environ.get("MAX_FILE_SIZE", "20mb"),
-            queue_max_size=_env_int("QUEUE_MAX_SIZE", 32),
-            concurrency_limit=max(1, _env_int("CONCURRENCY_LIMIT", 2)),
+            max_image_pixels=max(1, _env_int("MAX_IMAGE_PIXELS", 40_000_000)),
+            max_editor_layers=max(1, _env_int("MAX_EDITOR_LAYERS", 4)),
+            max_files_per_request=max(1, _env_int("MAX_FILES_PER_REQUEST", 8)),
+            queue_max_size=max(1, _env_int("QUEUE_MAX_SIZE", 512)),
+            concurrency_limit=max(1, _env_int("CONCURRENCY_LIMIT", 4)),
+            worker_processes=max(1, _env_int("WORKER_PROCESSES", 1)),
+            worker_backlog=max(0, _env_int("WORKER_BACKLOG", 3)),
+            time_budget_s=max(1.0, _env_float("TIME_BUDGET_S", 20.0)),
+            cache_ttl_s=max(10, _env_int("CACHE_TTL_S", 3600)),
             server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             server_port=_env_int("GRADIO_SERVER_PORT", 7860),
             torch_threads=_env_int("TORCH_THREADS", 0),

@@ -2,17 +2,62 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import logging
+import os
+import re
+import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+import numpy as np
+from PIL import Image
+from gradio.utils import get_upload_folder
 
 from core.errors import InputError
 from core.settings import Settings
+from core.workers import event_concurrency
 
 logger = logging.getLogger("ml_portfolio")
 
-CONCURRENCY_LIMIT = Settings.from_env().concurrency_limit
+CONCURRENCY_LIMIT = Settings.from_env().concurrency_limit  # fast, in-process events
+HEAVY_CONCURRENCY_LIMIT = event_concurrency()  # events whose work runs in a core.workers pool
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("._")
+
+
+def image_file(array: np.ndarray, name: str = "image") -> str:
+    """An output image (uint8 array) as a PNG in Gradio's cache, for an output gr.Image.
+
+    Gradio would save a returned array itself, but non-atomically into one path per content:
+    when many users get the same picture at once, a download could read a half-written file.
+    Here the file is written under a temporary name and renamed into place (PNG: lossless and
+    quicker to encode than Gradio's default WebP)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
+    data = buffer.getvalue()
+    folder = Path(get_upload_folder()) / hashlib.sha256(data).hexdigest()
+    path = folder / f"{_safe_name(name) or 'image'}.png"
+    if path.exists():
+        os.utime(path)  # the clean-up ages files by ctime: a reused copy starts a new life
+        return str(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=folder, prefix=".staging_")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(staging, path)
+    return str(path)
+
+
+def output_file(name: str) -> Path:
+    """A path for a file a request generates (a CSV, a subtitle file...): in its own folder inside
+    Gradio's cache, so the user downloads it under `name` and the cache clean-up deletes it."""
+    folder = Path(tempfile.mkdtemp(prefix="out_", dir=get_upload_folder()))
+    return folder / (_safe_name(name) or "output")
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

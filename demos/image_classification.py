@@ -9,7 +9,7 @@ import numpy as np
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR, get_model
 from core.tasks.image_classification.preprocess import SUPPORTED, preprocess_sketch, to_preview
-from demos.common import CONCURRENCY_LIMIT, card_link, user_errors
+from demos.common import CONCURRENCY_LIMIT, card_link, image_file, user_errors
 
 TASK = "image_classification"
 MODELS = ["fashion", "digits"]
@@ -34,11 +34,10 @@ def _clear_decoding_errors(component: Any, message: str) -> Any:
 UNREADABLE = f"Could not read this file as an image (it may be truncated or not an image at all). Upload a {SUPPORTED} file."
 
 
-def _outputs(result: dict, adapter: Any) -> tuple:
-    frame = result.pop("frame")
-    best = adapter.labels.index(result["predictions"][0]["label"])
+def _outputs(result: dict) -> tuple:
+    frame, explanation = result.pop("frame"), result.pop("explanation")
     label = {p["label"]: p["score"] for p in result["predictions"]}
-    return to_preview(frame), label, adapter.explain(frame, best), result
+    return image_file(to_preview(frame), "preview"), label, image_file(explanation, "grad_cam"), result
 
 
 @user_errors
@@ -48,16 +47,14 @@ def classify_image(image: str | None, model: str = "fashion") -> tuple:
         raise InputError("No image received: upload an image first.")
     if model not in MODELS:
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
-    adapter = get_model(TASK, model)
-    return _outputs(adapter.predict(image), adapter)
+    return _outputs(get_model(TASK, model).predict(image, explain=True))
 
 
 @user_errors
 def classify_sketch(sketch: dict | None) -> tuple:
     """Read a digit drawn on the sketchpad (MNIST model): top-5 digits."""
     frame = preprocess_sketch(sketch)  # empty canvas -> InputError asking to draw
-    adapter = get_model(TASK, "digits")
-    return _outputs(adapter.predict(None, frame=frame), adapter)
+    return _outputs(get_model(TASK, "digits").predict(None, frame=frame, explain=True))
 
 
 def _example_files() -> list[list[str]]:
@@ -76,8 +73,11 @@ def build() -> gr.Blocks:
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column():
-                    image = _clear_decoding_errors(gr.Image(type="filepath", label="Image (any size: PNG, JPEG, WebP...)",
-                                                           sources=["upload", "clipboard"], height=320), UNREADABLE)
+                    # image_mode=None: Gradio hands over the uploaded file as it is, instead of decoding
+                    # and re-encoding it to RGB into a shared cache path (a race under load; alpha lost)
+                    image = _clear_decoding_errors(gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                                           label="Image (any size: PNG, JPEG, WebP...)", height=320),
+                                                   UNREADABLE)
                     model = gr.Dropdown(MODELS, value="fashion", label="Model")
                     run = gr.Button("Classify", variant="primary")
                 with gr.Column():

@@ -6,7 +6,6 @@ horizon=12, season_length=0).
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -16,9 +15,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.errors import InputError
-from core.registry import EXAMPLES_DIR, get_model
+from core.registry import EXAMPLES_DIR
+from core.workers import run_heavy
 from core.tasks.time_series_forecasting.data import BUNDLED, detect_columns, load_bundled, read_table, to_series
-from demos.common import CONCURRENCY_LIMIT, card_link, user_errors
+from demos.common import HEAVY_CONCURRENCY_LIMIT, card_link, output_file, user_errors
 
 TASK = "time_series_forecasting"
 MODEL_CHOICES = [("auto (best backtest)", "auto"), ("seasonal naive (baseline)", "seasonal_naive"),
@@ -30,22 +30,22 @@ MAX_HORIZON = 120
 
 def load_input(file: str | None, series: str | None, date_column: str = "", value_column: str = "",
                season_length: int = 0):
-    """The series to forecast: the uploaded file when there is one, else the bundled series."""
+    """The series to forecast: the uploaded file when there is one, else the bundled series.
+    A column name that is not in the table is an error, never silently ignored."""
+    date_column, value_column = (date_column or "").strip() or None, (value_column or "").strip() or None
+    season = int(season_length or 0) or None
     if file:
         frame = read_table(file)
-        return to_series(frame, date_column or None, value_column or None, name=Path(file).name,
-                         season_length=int(season_length) or None)
+        return to_series(frame, date_column, value_column, name=Path(file).name, season_length=season)
     if series:
-        result, info = load_bundled(series)
-        if season_length:
-            frame = pd.DataFrame({"date": result.index, "value": result.to_numpy()})
-            return to_series(frame, "date", "value", name=info.name, season_length=int(season_length))
-        return result, info
+        return load_bundled(series, season_length=season, date_column=date_column, value_column=value_column)
     raise InputError("Upload a CSV or Excel file, or choose one of the bundled series.")
 
 
-def decomposition_figure(series: pd.Series, m: int) -> go.Figure:
-    """STL decomposition (observed, trend, seasonal, remainder); just the series when m < 2."""
+def decomposition_figure(series: pd.Series, m: int, max_points: int = 2000, robust_work: int = 120_000) -> go.Figure:
+    """STL decomposition (observed, trend, seasonal, remainder) of the last `max_points` points;
+    just the series when m < 2. STL costs ~points x m (x6 when robust): it is robust only
+    while points x m <= `robust_work`, which keeps the figure under ~0.5 s for any m <= 366."""
     from statsmodels.tsa.seasonal import STL
 
     if m < 2:
@@ -53,13 +53,18 @@ def decomposition_figure(series: pd.Series, m: int) -> go.Figure:
         fig.update_layout(title="No seasonal period (season length 1): STL needs a season", height=300,
                           margin=dict(l=10, r=10, t=50, b=10))
         return fig
-    stl = STL(series.to_numpy(), period=m, robust=True).fit()
+    full_length, series = len(series), series.iloc[-max(max_points, 2 * m + 1):]
+    robust = len(series) * m <= robust_work
+    stl = STL(series.to_numpy(), period=m, robust=robust).fit()
     parts = [("observed", series.to_numpy()), ("trend", stl.trend), ("seasonal", stl.seasonal), ("remainder", stl.resid)]
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, subplot_titles=[p for p, _ in parts], vertical_spacing=0.05)
     for row, (name, values) in enumerate(parts, start=1):
         fig.add_trace(go.Scatter(x=series.index, y=np.asarray(values), name=name, showlegend=False,
                                  mode="lines" if name != "remainder" else "markers", marker=dict(size=3)), row=row, col=1)
-    fig.update_layout(title=f"STL decomposition (season length {m})", height=620, margin=dict(l=10, r=10, t=60, b=10))
+    title = (f"STL decomposition (season length {m})"
+             + (f", last {len(series):,} of {full_length:,} points" if len(series) < full_length else "")
+             + ("" if robust else ", non-robust fit"))
+    fig.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
@@ -83,8 +88,7 @@ def forecast_figure(result) -> go.Figure:
 
 
 def _csv(table: pd.DataFrame, name: str) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="forecast_"))
-    path = folder / f"forecast_{Path(name).stem or 'series'}.csv"
+    path = output_file(f"forecast_{Path(name).stem or 'series'}.csv")
     table.to_csv(path, index=False)
     return str(path)
 
@@ -99,7 +103,7 @@ def forecast(file: str | None, series: str = "air_passengers", date_column: str 
     horizon = int(horizon)
     if not 1 <= horizon <= MAX_HORIZON:
         raise InputError(f"Horizon must be between 1 and {MAX_HORIZON} steps; got {horizon}.")
-    result = get_model(TASK, model).forecast(history, horizon, info.season_length)
+    result = run_heavy(TASK, model, "forecast", history, horizon, info.season_length)  # own process, time budget
     payload = result.to_json()
     payload["series"] = info.to_dict()
     payload["notes"] = info.notes + payload["notes"]
@@ -172,5 +176,5 @@ def build() -> gr.Blocks:
                     api_visibility="private")
         run.click(forecast, [file, series, date_column, value_column, model, horizon, season_length],
                   [stl, chart, table, download, metrics, summary, result], api_name="forecast",
-                  concurrency_limit=CONCURRENCY_LIMIT)
+                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
     return demo

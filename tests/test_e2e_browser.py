@@ -22,6 +22,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
+# Every security-policy violation the page reports, recorded from the first script on.
+RECORD_CSP_VIOLATIONS = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
 @pytest.fixture(scope="module")
 def page(app_url):
     from playwright.sync_api import sync_playwright
@@ -30,6 +35,9 @@ def page(app_url):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
+        page.add_init_script(RECORD_CSP_VIOLATIONS)
+        page.requested_urls = []
+        page.on("request", lambda request: page.requested_urls.append(request.url))
         page.goto(app_url)
         yield page
         browser.close()
@@ -80,3 +88,11 @@ def test_metrics_tab_shows_the_confusion_matrix(page):
     page.get_by_text("Confusion matrix").first.wait_for()
     page.locator(".js-plotly-plot:visible").first.wait_for()
     assert "image_classification" in page.get_by_label("Summary across tasks").first.inner_text()
+
+
+def test_the_app_works_under_its_security_policy_and_stays_offline(page, app_url):
+    """Runs last: after every tab above was used, the page reported no Content-Security-Policy
+    violation and requested nothing but the app itself (no fonts or scripts from elsewhere)."""
+    assert page.evaluate("window.__csp") == []
+    own = app_url.rstrip("/")
+    assert [u for u in page.requested_urls if not u.startswith((own, "data:", "blob:"))] == []

@@ -61,16 +61,24 @@ class ImageClassifier:
         return [{"label": self.labels[i], "score": round(float(probs[i]), 6)} for i in order]
 
     # -- conveniences -----------------------------------------------------------------
-    def explain(self, frame: np.ndarray, class_index: int, size: int = 224) -> np.ndarray:
-        """Grad-CAM overlay (size x size x 3 uint8) for `class_index` on the frame."""
-        cam = grad_cam(self.model, self.model.last_conv, self.to_tensor(frame), class_index)
+    def explain(self, frame: np.ndarray, class_index: int | None = None, size: int = 224) -> np.ndarray:
+        """Grad-CAM overlay (size x size x 3 uint8) for `class_index` (default: top class) on the frame.
+        Safe to call from concurrent requests: the shared model is not modified (see gradcam.py)."""
+        cam, _ = grad_cam(self.model, self.to_tensor(frame), class_index)
         return overlay(frame, cam, size=size)
 
-    def predict(self, image: Any, k: int = 5, frame: np.ndarray | None = None) -> dict:
-        """Full pipeline for one image; returns the JSON-able result plus the frame (key "frame")."""
+    def predict(self, image: Any, k: int = 5, frame: np.ndarray | None = None, explain: bool = False) -> dict:
+        """Full pipeline for one image; returns the JSON-able result plus the frame (key "frame")
+        and, with `explain`, the Grad-CAM overlay of the top class (key "explanation"), computed
+        in the same forward pass as the prediction."""
         start = time.perf_counter()
         frame = self.preprocess(image) if frame is None else frame
-        probs = self.forward(frame)[0]
+        extras: dict[str, Any] = {"frame": frame}
+        if explain:
+            cam, probs = grad_cam(self.model, self.to_tensor(frame))
+            extras["explanation"] = overlay(frame, cam)
+        else:
+            probs = self.forward(frame)[0]
         predictions = self.postprocess(probs, k)
         return {
             "predictions": predictions,
@@ -78,7 +86,7 @@ class ImageClassifier:
             "variant": self.variant,
             "version": self.version,
             "latency_ms": round((time.perf_counter() - start) * 1000, 2),
-            "frame": frame,
+            **extras,
         }
 
 
@@ -91,5 +99,6 @@ def load(variant: str, model_dir: Path) -> ImageClassifier:
     cfg = config["variants"][variant]
     model = CompactCNN(num_classes=len(cfg["labels"]), **cfg["architecture"])
     model.load_state_dict(load_file(str(model_dir / cfg["weights"])))
+    model.requires_grad_(False)  # served, never trained: explanations differentiate activations only
     return ImageClassifier(variant, model, cfg["labels"], cfg["normalisation"]["mean"], cfg["normalisation"]["std"],
                            cfg["framing"], config.get("version", ""))

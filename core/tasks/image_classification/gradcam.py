@@ -12,32 +12,29 @@ _STOPS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 _COLOURS = np.array([[0, 0, 128], [0, 128, 255], [0, 220, 120], [255, 200, 0], [200, 0, 0]], dtype=np.float32)
 
 
-def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, class_index: int) -> np.ndarray:
-    """Class-activation map in [0, 1] with x's spatial size, for one input x of shape (1, C, H, W)."""
-    store: dict[str, torch.Tensor] = {}
+def grad_cam(model: nn.Module, x: torch.Tensor, class_index: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Class-activation map in [0, 1] with x's spatial size for `class_index` (default: the top
+    class), and the class probabilities, for one input x of shape (1, C, H, W): one pass serves both.
 
-    def keep_output(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        store["activations"] = output
-        output.register_hook(lambda grad: store.__setitem__("gradients", grad))
-
-    handle = layer.register_forward_hook(keep_output)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            x = x.detach().clone().requires_grad_(True)
-            logits = model(x)
-            model.zero_grad(set_to_none=True)
-            logits[0, class_index].backward()
-    finally:
-        handle.remove()
-        model.train(was_training)
-    activations, gradients = store["activations"].detach(), store["gradients"].detach()
+    `model` provides ``features(x)`` (the last convolutional block's activations) and
+    ``classify(activations)``. The gradient is taken with `torch.autograd.grad` with respect to
+    the activations only: no hooks, no `.grad` on parameters, no train/eval switch, so a model
+    shared by concurrent requests is never modified (it must already be in eval mode)."""
+    with torch.enable_grad():
+        activations = model.features(x.detach())
+        if not activations.requires_grad:  # parameters frozen: differentiate w.r.t. the activations alone
+            activations = activations.detach().requires_grad_(True)
+        logits = model.classify(activations)
+        if class_index is None:
+            class_index = int(logits[0].argmax())
+        (gradients,) = torch.autograd.grad(logits[0, class_index], activations)
+    activations, probs = activations.detach(), torch.softmax(logits.detach(), dim=1)[0].numpy()
     weights = gradients.mean(dim=(2, 3), keepdim=True)           # importance of each channel
     cam = F.relu((weights * activations).sum(dim=1, keepdim=True))
     cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
     cam = cam - cam.min()
-    return (cam / cam.max()).numpy() if float(cam.max()) > 0 else cam.numpy()
+    cam = (cam / cam.max()).numpy() if float(cam.max()) > 0 else cam.numpy()
+    return cam, probs
 
 
 def colourise(cam: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
 class CompactCNN(nn.Module):
     """conv32 -> pool -> conv64 x2 -> pool -> conv128 -> (7x7) -> global average + max pooling -> linear.
 
-    ``features`` ends with the last convolutional block, whose activations Grad-CAM explains.
+    ``features`` ends with the last convolutional block, whose activations Grad-CAM explains;
+    ``classify`` maps them to logits, so explanations need no hooks on the shared module.
     """
 
     def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.3) -> None:
@@ -26,14 +27,12 @@ class CompactCNN(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(8 * w, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.features(x)
-        pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3))], dim=1)
-        return self.head(pooled)
+        return self.classify(self.features(x))
 
-    @property
-    def last_conv(self) -> nn.Module:
-        """The module whose output Grad-CAM uses (the last ReLU of ``features``)."""
-        return self.features[-1]
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits from the last convolutional block's activations (what Grad-CAM differentiates)."""
+        pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
+        return self.head(pooled)
 
 
 def count_parameters(model: nn.Module) -> int:

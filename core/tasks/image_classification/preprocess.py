@@ -16,57 +16,31 @@ Unreadable, truncated, tiny and empty inputs raise `InputError` with a message f
 """
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage
 
+from core import images
 from core.errors import InputError
+from core.images import SUPPORTED  # noqa: F401 - the tab's messages name the supported formats
 
 MIN_SIDE = 8            # smaller images carry no usable shape
 MAX_WORK_SIDE = 1024    # larger images are downscaled first (speed; no loss at 28 px)
 MNIST_STROKE_PX = 3.0   # median MNIST stroke width (2*area/perimeter at threshold 0.3), 20 px box
-SUPPORTED = "PNG, JPEG, WebP, BMP, GIF or TIFF"
-
-ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, not a half-grey picture
 
 
 # ----------------------------------------------------------------------------- reading
 
 def open_image(source: Any) -> Image.Image:
-    """Open a path, bytes, numpy array or PIL image; raise `InputError` when it is not a usable image."""
-    if source is None:
-        raise InputError("No image received: upload an image first.")
-    try:
-        if isinstance(source, Image.Image):
-            image = source
-            image.load()
-        elif isinstance(source, np.ndarray):
-            array = source
-            if array.dtype != np.uint8:
-                scale = 255.0 if array.size and float(np.nanmax(array)) <= 1.0 else 1.0
-                array = np.clip(np.nan_to_num(array.astype(np.float32) * scale), 0, 255).astype(np.uint8)
-            image = Image.fromarray(array.squeeze() if array.ndim == 3 and array.shape[-1] == 1 else array)
-        else:
-            data = source if isinstance(source, (bytes, bytearray)) else None
-            image = Image.open(io.BytesIO(data) if data is not None else Path(source))
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError) as exc:
-        raise InputError(f"Could not read this file as an image (it may be truncated or not an image at all). "
-                         f"Upload a {SUPPORTED} file.") from exc
-    except Image.DecompressionBombError as exc:
-        raise InputError("This image has too many pixels to process safely; upload a smaller one.") from exc
+    """Open a path, bytes, numpy array or PIL image (any bit depth, pixel count checked before
+    decoding: see core/images.py); raise `InputError` when it is not a usable image."""
+    image = images.open_image(source, work_side=MAX_WORK_SIDE)
     width, height = image.size
     if min(width, height) < MIN_SIDE:
         raise InputError(f"The image is only {width}x{height} pixels; upload one at least {MIN_SIDE}x{MIN_SIDE} "
                          "pixels so the object's shape is visible.")
-    try:
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # noqa: BLE001 - a broken EXIF block should not reject the picture
-        pass
     if max(image.size) > MAX_WORK_SIDE:
         image = image.copy()
         image.thumbnail((MAX_WORK_SIDE, MAX_WORK_SIDE), Image.Resampling.BOX)
