@@ -69,6 +69,7 @@ def launch(demo: gr.Blocks, **overrides) -> None:
     ttl = settings.cache_ttl_s
     demo.delete_cache = (max(10, ttl // 4), ttl)  # every ttl/4 s, delete uploads and outputs older than ttl
     demo.queue(max_size=settings.queue_max_size, default_concurrency_limit=settings.concurrency_limit)
+    worker_tasks = [spec.name for spec in TASKS.values() if spec.runs_in_worker]
     middleware = [Middleware(SameOriginWrites), Middleware(BodyLimit, max_bytes=settings.max_bytes),
                   Middleware(SecurityHeaders)]
     options = dict(
@@ -79,7 +80,7 @@ def launch(demo: gr.Blocks, **overrides) -> None:
         allowed_paths=[str(EXAMPLES_DIR)],
         show_error=True,
         ssr_mode=False,  # Python serves every request, so the middleware above sees them all
-        app_kwargs={"middleware": middleware, "lifespan": housekeeping.lifespan(ttl, get_upload_folder())},
+        app_kwargs={"middleware": middleware, "lifespan": housekeeping.lifespan(ttl, get_upload_folder(), worker_tasks)},
     )
     options.update(overrides)
     demo.launch(**options)

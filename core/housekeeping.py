@@ -2,7 +2,7 @@
 
 Gradio deletes uploaded and generated files older than CACHE_TTL_S (app.launch sets
 `delete_cache`), but keeps the per-file folders it made for them; `prune_empty_dirs` removes
-those. At shutdown the worker pools of core/workers.py are stopped.
+those. The worker pools of core/workers.py are started with the server and stopped with it.
 """
 from __future__ import annotations
 
@@ -34,12 +34,16 @@ def prune_empty_dirs(root: str | Path, min_age_s: float = 60.0) -> int:
     return removed
 
 
-def lifespan(ttl_s: int, upload_folder: str | Path) -> Callable[[Any], Any]:
-    """A FastAPI lifespan: prune empty folders of `upload_folder` every ttl/4 s; stop worker pools at shutdown."""
+def lifespan(ttl_s: int, upload_folder: str | Path, worker_tasks: list[str] = ()) -> Callable[[Any], Any]:
+    """A FastAPI lifespan: start the worker pools of `worker_tasks`, prune empty folders of
+    `upload_folder` every ttl/4 s, and stop the worker pools at shutdown."""
 
     @contextlib.asynccontextmanager
     async def handler(_app: Any) -> AsyncIterator[None]:
+        from core.workers import close_all, warm_up
+
         folder = upload_folder
+        warm_up(list(worker_tasks))
 
         async def prune_forever() -> None:
             while True:
@@ -51,8 +55,6 @@ def lifespan(ttl_s: int, upload_folder: str | Path) -> Callable[[Any], Any]:
             yield
         finally:
             task.cancel()
-            from core.workers import close_all
-
             close_all()
 
     return handler

@@ -42,6 +42,9 @@ class TaskSpec:
             evaluates and writes weights, metrics.json and the card; returns the metrics dict.
         fits_per_request: True when the model is fitted on the user's data at request time
             (the shipped artifact is then a configuration, not weights).
+        runs_in_worker: True when the tab runs its CPU-heavy work in the task's worker pool
+            (`core.workers.run_heavy`); the app starts that pool at launch so the first request
+            does not wait for the worker's imports.
     """
 
     name: str
@@ -53,6 +56,7 @@ class TaskSpec:
     trainer: str
     variants: tuple[str, ...] = ("default",)
     fits_per_request: bool = False
+    runs_in_worker: bool = False
 
     @property
     def model_dir(self) -> Path:
@@ -96,6 +100,7 @@ TASKS: dict[str, TaskSpec] = {
             demo="demos.time_series_forecasting:build",
             trainer="core.tasks.time_series_forecasting.train:train",
             fits_per_request=True,
+            runs_in_worker=True,
         ),
     ]
 }

@@ -116,6 +116,23 @@ def task_pool(task: str) -> TaskPool:
         return _pools[task]
 
 
+def _import_loader(task: str) -> None:
+    """In a worker: import the task's adapter module (and its libraries) ahead of the first request."""
+    import importlib
+
+    from core.registry import get_task
+
+    importlib.import_module(get_task(task).loader.partition(":")[0])
+
+
+def warm_up(tasks: list[str]) -> None:
+    """Start the pools of `tasks` and import their code in the workers (in the background)."""
+    for task in tasks:
+        pool = task_pool(task)
+        for _ in range(pool.workers):
+            pool._get_pool().schedule(_import_loader, args=(task,), timeout=pool.budget_s * 3)
+
+
 def close_all() -> None:
     """Stop every worker pool (at server shutdown)."""
     with _pools_lock:

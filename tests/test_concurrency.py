@@ -135,7 +135,16 @@ def test_a_full_pool_answers_busy_at_once_instead_of_queueing():
         pool.close()
 
 
-def test_forecasts_run_in_the_worker_pool_and_report_input_errors(monkeypatch):
+def test_the_app_starts_the_pools_of_worker_tasks_at_launch(app_url):
+    from core import workers
+    from core.registry import TASKS
+
+    names = [spec.name for spec in TASKS.values() if spec.runs_in_worker]
+    assert "time_series_forecasting" in names
+    assert all(name in workers._pools and workers._pools[name]._pool is not None for name in names)
+
+
+def test_forecasts_run_in_the_worker_pool(monkeypatch):
     from core import workers
     from demos.time_series_forecasting import forecast
 
