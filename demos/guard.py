@@ -26,6 +26,7 @@ from typing import Any, Iterator, Sequence
 import gradio as gr
 from gradio import processing_utils
 from gradio.utils import get_upload_folder
+from pydantic import ValidationError
 
 from core import images
 from core.errors import InputError
@@ -64,7 +65,10 @@ def _is_remote(text: str) -> bool:
 
 def local_path(path: str, settings: Settings) -> Path:
     """The resolved file `path` points to, if it is a regular file inside an allowed root."""
-    resolved = Path(path).resolve()
+    try:
+        resolved = Path(path).resolve()
+    except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte
+        raise InputError("That is not a valid file path; upload the file (gradio_client: handle_file(path)).") from exc
     if not any(resolved == root or root in resolved.parents for root in allowed_roots()):
         raise InputError("Files must be uploaded first: this server only opens files that were uploaded to it "
                          "(gradio_client: handle_file(path)) or its own examples.")
@@ -126,11 +130,28 @@ def _check_editor_layers(value: Any, settings: Settings) -> None:
                          "Merge or delete layers and try again.")
 
 
+def _check_shape(component: Any, value: Any) -> None:
+    """A value must fit the component's data model (e.g. a sketch is a dict of layers), with a
+    short message instead of the validator's report."""
+    model = getattr(component, "data_model", None)
+    if value is None or model is None:
+        return
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "value"
+        name = getattr(component, "label", None) or type(component).__name__
+        raise InputError(f"The input {name!r} has the wrong shape ({where}: {first.get('msg', 'invalid')}). "
+                         "client.view_api() shows the expected format.") from None
+
+
 def guard_inputs(components: Sequence[Any], inputs: Sequence[Any], settings: Settings | None = None) -> None:
     """Check every file reference in one event's raw `inputs` (modifying data: URLs in place)."""
     settings = settings or Settings.from_env()
     count = 0
     for component, value in zip(components, inputs):
+        _check_shape(component, value)
         if isinstance(component, gr.ImageEditor):
             _check_editor_layers(value, settings)
         for ref in file_references(value):

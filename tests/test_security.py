@@ -171,3 +171,15 @@ def test_on_a_space_huggingface_may_frame_the_app():
     assert b"https://huggingface.co" in headers[b"content-security-policy"] and b"x-frame-options" not in headers
     assert same_origin("https://user-app.hf.space", "internal:7860", space=True)
     assert not same_origin("https://user-app.hf.space", "internal:7860", space=False)
+
+
+@pytest.mark.parametrize("api, data, message", [
+    ("classify_image", [{"path": 123}, "fashion"], "wrong shape"),
+    ("classify_image", [{"path": "assets/\x00examples"}, "fashion"], "not a valid file path"),
+    ("classify_sketch", ["a string, not a sketch"], "wrong shape"),
+    ("classify_sketch", [{"layers": "x", "composite": None, "background": None}], "wrong shape"),
+])
+def test_hand_crafted_values_get_short_clear_messages(app_url, api, data, message):
+    event, text = call(app_url, api, data)
+    assert event == "error" and message in text and "pydantic" not in text, text
+    assert call(app_url, "classify_image", [file_value(str(EXAMPLE), meta=False), "fashion"])[0] == "complete"
