@@ -51,6 +51,33 @@ def build_app() -> gr.Blocks:
     return PortfolioApp(tabs, names, title=TITLE, analytics_enabled=False)
 
 
+def _lazy_session_config() -> None:
+    """Stop Gradio from building the config of every component for every new session.
+
+    Gradio 6.31's SessionState computes all components' configs when a session starts, only
+    for deep links (gr.DeepLinkButton), which this app does not offer. Every API call without a
+    session (/gradio_api/call, curl) starts one: with this app's ~80 components that was ~4.5 ms
+    of CPU under the GIL (a fifth of the server's time under load) and ~125 KB kept per session,
+    up to 10,000 sessions. Sessions now start empty; Gradio already adds a component's config
+    the first time a request updates its value. Applied once, by `launch`."""
+    from gradio.state_holder import SessionState
+
+    if getattr(SessionState.__init__, "lazy_config", False):
+        return
+    eager_init = SessionState.__init__
+
+    class _WithoutComponents:  # what SessionState.__init__ reads from the app, minus the components
+        def __init__(self, blocks: gr.Blocks) -> None:
+            self.default_config = blocks.default_config
+            self.blocks: dict = {}
+
+    def lazy_init(self: SessionState, blocks: gr.Blocks) -> None:
+        eager_init(self, _WithoutComponents(blocks))
+
+    lazy_init.lazy_config = True
+    SessionState.__init__ = lazy_init
+
+
 def _serve_with_torch_threads(threads: int) -> None:
     """Requests already run in parallel threads (CONCURRENCY_LIMIT per event), and the served models
     are small: one torch thread per request beats several threads fighting over the cores
@@ -66,6 +93,7 @@ def launch(demo: gr.Blocks, **overrides) -> None:
     settings = Settings.from_env()
     images.configure_pillow(settings.max_image_pixels)
     _serve_with_torch_threads(settings.torch_threads or 1)
+    _lazy_session_config()
     ttl = settings.cache_ttl_s
     demo.delete_cache = (max(10, ttl // 4), ttl)  # every ttl/4 s, delete uploads and outputs older than ttl
     demo.queue(max_size=settings.queue_max_size, default_concurrency_limit=settings.concurrency_limit)
@@ -80,6 +108,7 @@ def launch(demo: gr.Blocks, **overrides) -> None:
         allowed_paths=[str(EXAMPLES_DIR)],
         show_error=True,
         ssr_mode=False,  # Python serves every request, so the middleware above sees them all
+        state_session_capacity=settings.session_capacity,
         app_kwargs={"middleware": middleware, "lifespan": housekeeping.lifespan(ttl, get_upload_folder(), worker_tasks)},
     )
     options.update(overrides)

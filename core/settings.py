@@ -78,6 +78,7 @@ class Settings:
     max_files_per_request: int  # file references in one event's inputs
     queue_max_size: int
     concurrency_limit: int
+    session_capacity: int       # Gradio sessions kept (least recently used dropped first)
     worker_processes: int       # processes per CPU-heavy task (its own pool, see core/workers.py)
     worker_backlog: int         # requests that may wait for a busy pool before "busy, retry" is answered
     time_budget_s: float        # wall-clock budget of one CPU-heavy request
@@ -101,6 +102,7 @@ class Settings:
             max_files_per_request=max(1, _env_int("MAX_FILES_PER_REQUEST", 8)),
             queue_max_size=max(1, _env_int("QUEUE_MAX_SIZE", 512)),
             concurrency_limit=max(1, _env_int("CONCURRENCY_LIMIT", 4)),
+            session_capacity=max(10, _env_int("SESSION_CAPACITY", 2000)),
             worker_processes=max(1, _env_int("WORKER_PROCESSES", 1)),
             worker_backlog=max(0, _env_int("WORKER_BACKLOG", 3)),
             time_budget_s=max(1.0, _env_float("TIME_BUDGET_S", 20.0)),

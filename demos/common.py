@@ -18,7 +18,7 @@ from gradio.utils import get_upload_folder
 
 from core.errors import InputError
 from core.settings import Settings
-from core.workers import event_concurrency
+from core.workers import BudgetExceeded, BusyError, event_concurrency
 
 logger = logging.getLogger("ml_portfolio")
 
@@ -70,6 +70,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
+        except BusyError as exc:
+            raise gr.Error(str(exc), title="Busy: please retry") from exc
+        except BudgetExceeded as exc:
+            raise gr.Error(str(exc), title="Took too long") from exc
         except InputError as exc:
             raise gr.Error(str(exc), title="Please check your input") from exc
         except Exception as exc:  # noqa: BLE001 - last line of defence for the UI

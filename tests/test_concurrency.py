@@ -99,6 +99,24 @@ def test_every_filepath_image_input_is_handed_over_as_uploaded():
     assert images and all(c.image_mode is None for c in images)
 
 
+def test_sessions_start_without_a_copy_of_every_component(app_url, client):
+    """Each API call without a session starts one; Gradio used to build every component's config
+    for it (CPU under the GIL, ~125 KB kept per session). Now only what a request updates is kept."""
+    import gradio as gr
+    from gradio.state_holder import SessionState
+    from gradio_client import handle_file
+
+    from core.settings import Settings
+
+    demo = next(b for b in gr.Blocks.get_instances() if b.is_running and b.local_url == app_url)
+    assert SessionState(demo).config_values == {}
+    assert demo.state_session_capacity == Settings.from_env().session_capacity
+    result = client.predict(image=handle_file(str(EXAMPLES / "fashion_test_bag.png")), api_name="/classify_image")
+    assert result[-1]["predictions"][0]["label"] == "Bag"
+    session = demo.state_holder[client.session_hash]
+    assert 0 < len(session.config_values) < len(demo.blocks) // 4
+
+
 # ----------------------------------------------------------------------------- worker pools
 
 def test_a_request_over_its_time_budget_is_stopped_with_a_clear_message():
@@ -188,6 +206,24 @@ def test_uploads_and_generated_files_are_deleted_after_their_time_to_live(client
     assert not any(p.exists() for p in uploaded + generated)
     stray = output_file("stray.csv")
     assert prune_empty_dirs(stray.parent.parent, min_age_s=0) >= 1 and not stray.parent.exists()
+
+
+def test_a_flood_of_forecasts_neither_fills_the_queue_nor_blocks_other_tabs(client):
+    """Regression: 50 slow forecasts filled the shared queue (32), and /classify_image got 503
+    "Queue is full". Now forecasts beyond their pool's share are answered "busy" at once."""
+    from gradio_client import handle_file
+
+    floods = [client.submit(None, "air_passengers", "", "", "auto", 24, 0, api_name="/forecast") for _ in range(40)]
+    image = client.submit(image=handle_file(str(EXAMPLES / "fashion_test_bag.png")), api_name="/classify_image")
+    assert image.result(timeout=120)[-1]["predictions"][0]["label"] == "Bag"
+    outcomes = []
+    for job in floods:
+        try:
+            outcomes.append(job.result(timeout=300)[-1]["model"])
+        except Exception as exc:  # noqa: BLE001 - the message is what is checked
+            outcomes.append(str(exc))
+    busy = [o for o in outcomes if "busy" in o]
+    assert busy and all(o in {"sarima", "ets", "theta", "seasonal_naive"} or "busy" in o for o in outcomes), outcomes
 
 
 def test_input_errors_from_the_pool_reach_the_user_as_input_errors():
