@@ -17,7 +17,8 @@ from plotly.subplots import make_subplots
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR
 from core.workers import run_heavy
-from core.tasks.time_series_forecasting.data import BUNDLED, detect_columns, load_bundled, read_table, to_series
+from core.tasks.time_series_forecasting.data import BUNDLED
+from core.tasks.time_series_forecasting.decompose import Decomposition, stl_decomposition
 from demos.common import HEAVY_CONCURRENCY_LIMIT, card_link, output_file, user_errors
 
 TASK = "time_series_forecasting"
@@ -26,63 +27,48 @@ MODEL_CHOICES = [("auto (best backtest)", "auto"), ("seasonal naive (baseline)",
 AUTO = ("(detect)", "")
 EXAMPLES = EXAMPLES_DIR / TASK
 MAX_HORIZON = 120
+MAX_PLOTTED_HISTORY = 2000
 
 
-def load_input(file: str | None, series: str | None, date_column: str = "", value_column: str = "",
-               season_length: int = 0):
-    """The series to forecast: the uploaded file when there is one, else the bundled series.
-    A column name that is not in the table is an error, never silently ignored."""
-    date_column, value_column = (date_column or "").strip() or None, (value_column or "").strip() or None
-    season = int(season_length or 0) or None
-    if file:
-        frame = read_table(file)
-        return to_series(frame, date_column, value_column, name=Path(file).name, season_length=season)
-    if series:
-        return load_bundled(series, season_length=season, date_column=date_column, value_column=value_column)
-    raise InputError("Upload a CSV or Excel file, or choose one of the bundled series.")
-
-
-def decomposition_figure(series: pd.Series, m: int, max_points: int = 2000, robust_work: int = 120_000) -> go.Figure:
-    """STL decomposition (observed, trend, seasonal, remainder) of the last `max_points` points;
-    just the series when m < 2. STL costs ~points x m (x6 when robust): it is robust only
-    while points x m <= `robust_work`, which keeps the figure under ~0.5 s for any m <= 366."""
-    from statsmodels.tsa.seasonal import STL
-
-    if m < 2:
-        fig = go.Figure(go.Scatter(x=series.index, y=series.to_numpy(), name="observed"))
-        fig.update_layout(title="No seasonal period (season length 1): STL needs a season", height=300,
-                          margin=dict(l=10, r=10, t=50, b=10))
+def plot_decomposition(decomposition: Decomposition) -> go.Figure:
+    """The STL parts, one panel each (just the series when it has no season)."""
+    parts = decomposition.parts
+    if len(parts) == 1:
+        fig = go.Figure(go.Scatter(x=decomposition.index, y=parts["observed"], name="observed"))
+        fig.update_layout(title=decomposition.title, height=300, margin=dict(l=10, r=10, t=50, b=10))
         return fig
-    full_length, series = len(series), series.iloc[-max(max_points, 2 * m + 1):]
-    robust = len(series) * m <= robust_work
-    stl = STL(series.to_numpy(), period=m, robust=robust).fit()
-    parts = [("observed", series.to_numpy()), ("trend", stl.trend), ("seasonal", stl.seasonal), ("remainder", stl.resid)]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, subplot_titles=[p for p, _ in parts], vertical_spacing=0.05)
-    for row, (name, values) in enumerate(parts, start=1):
-        fig.add_trace(go.Scatter(x=series.index, y=np.asarray(values), name=name, showlegend=False,
+    fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, subplot_titles=list(parts), vertical_spacing=0.05)
+    for row, (name, values) in enumerate(parts.items(), start=1):
+        fig.add_trace(go.Scatter(x=decomposition.index, y=values, name=name, showlegend=False,
                                  mode="lines" if name != "remainder" else "markers", marker=dict(size=3)), row=row, col=1)
-    title = (f"STL decomposition (season length {m})"
-             + (f", last {len(series):,} of {full_length:,} points" if len(series) < full_length else "")
-             + ("" if robust else ", non-robust fit"))
-    fig.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=60, b=10))
+    fig.update_layout(title=decomposition.title, height=620, margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
-def forecast_figure(result) -> go.Figure:
-    """History, in-sample fit, forecast and the 80 % / 95 % bands."""
+def decomposition_figure(series: pd.Series, m: int) -> go.Figure:
+    """STL decomposition figure of a series (bounded: see core/tasks/time_series_forecasting/decompose.py)."""
+    return plot_decomposition(stl_decomposition(series, m))
+
+
+def forecast_figure(result, max_history: int = MAX_PLOTTED_HISTORY) -> go.Figure:
+    """The most recent `max_history` points of history and in-sample fit, the forecast and the
+    80 % / 95 % bands (a chart of 20,000 points is slow to send and draw, and unreadable)."""
     table = result.forecast
+    history = result.history.iloc[-max_history:]
+    fitted = None if result.fitted is None else result.fitted.iloc[-max_history:]
     x = list(table["timestamp"])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x + x[::-1], y=list(table["upper_95"]) + list(table["lower_95"])[::-1], fill="toself",
                              fillcolor="rgba(255,127,14,0.15)", line=dict(width=0), name="95% interval", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=x + x[::-1], y=list(table["upper_80"]) + list(table["lower_80"])[::-1], fill="toself",
                              fillcolor="rgba(255,127,14,0.3)", line=dict(width=0), name="80% interval", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=result.history.index, y=result.history.to_numpy(), name="history", line=dict(color="black")))
-    if result.fitted is not None:
-        fig.add_trace(go.Scatter(x=result.fitted.index, y=result.fitted.to_numpy(), name="in-sample fit",
+    fig.add_trace(go.Scatter(x=history.index, y=history.to_numpy(), name="history", line=dict(color="black")))
+    if fitted is not None:
+        fig.add_trace(go.Scatter(x=fitted.index, y=fitted.to_numpy(), name="in-sample fit",
                                  line=dict(color="rgba(31,119,180,0.7)", dash="dot")))
     fig.add_trace(go.Scatter(x=x, y=table["mean"], name=f"forecast ({result.model})", line=dict(color="rgb(255,127,14)")))
-    fig.update_layout(title=f"{result.history.name}: {result.spec}", height=460, hovermode="x unified",
+    shown = f" (last {len(history):,} of {len(result.history):,} points shown)" if len(history) < len(result.history) else ""
+    fig.update_layout(title=f"{result.history.name}: {result.spec}{shown}", height=460, hovermode="x unified",
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.15))
     return fig
 
@@ -96,14 +82,17 @@ def _csv(table: pd.DataFrame, name: str) -> str:
 @user_errors
 def forecast(file: str | None, series: str = "air_passengers", date_column: str = "", value_column: str = "",
              model: str = "auto", horizon: float = 12, season_length: float = 0) -> tuple:
-    """Forecast `horizon` steps of the uploaded file (or the bundled `series` when no file)."""
-    history, info = load_input(file, series, date_column, value_column, int(season_length or 0))
+    """Forecast `horizon` steps of the uploaded file (or the bundled `series` when no file).
+
+    Reading the file, fitting and decomposing run in the task's worker pool (core/workers.py),
+    within its time budget; this process only draws the figures."""
     if model not in dict((v, k) for k, v in MODEL_CHOICES):
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(v for _, v in MODEL_CHOICES)}.")
     horizon = int(horizon)
     if not 1 <= horizon <= MAX_HORIZON:
         raise InputError(f"Horizon must be between 1 and {MAX_HORIZON} steps; got {horizon}.")
-    result = run_heavy(TASK, model, "forecast", history, horizon, info.season_length)  # own process, time budget
+    response = run_heavy(TASK, model, "serve", file, series, date_column, value_column, horizon, int(season_length or 0))
+    info, result = response.info, response.result
     payload = result.to_json()
     payload["series"] = info.to_dict()
     payload["notes"] = info.notes + payload["notes"]
@@ -112,7 +101,7 @@ def forecast(file: str | None, series: str = "air_passengers", date_column: str 
     summary = (f"**{info.name}**: {info.n} points, frequency `{info.frequency}`, season length {result.season_length}. "
                f"Model: **{result.model}** ({result.spec}), {payload['latency_ms']:.0f} ms."
                + ("".join(f"\n- {note}" for note in payload["notes"])))
-    return (decomposition_figure(history, result.season_length), forecast_figure(result), table.round(4),
+    return (plot_decomposition(response.decomposition), forecast_figure(result), table.round(4),
             _csv(table, info.name), result.candidates_table(), summary, payload)
 
 
@@ -121,13 +110,12 @@ def inspect_file(file: str | None) -> tuple:
     """After an upload: offer the detected date/value columns (the user can override them)."""
     if not file:
         return gr.update(choices=[AUTO], value=""), gr.update(choices=[AUTO], value=""), ""
-    frame = read_table(file)
-    guess = detect_columns(frame)
-    columns = [AUTO] + [(c, c) for c in frame.columns]
-    note = (f"Detected date column **{guess.date_column or 'none'}** and value column **{guess.value_column or 'none'}**."
-            + (" Several candidates: pick the right ones below." if guess.ambiguous else ""))
-    return (gr.update(choices=columns, value=guess.date_column or ""),
-            gr.update(choices=columns, value=guess.value_column or ""), note)
+    table = run_heavy(TASK, "auto", "inspect", file)
+    columns = [AUTO] + [(c, c) for c in table.columns]
+    note = (f"Detected date column **{table.date_column or 'none'}** and value column **{table.value_column or 'none'}**."
+            + (" Several candidates: pick the right ones below." if table.ambiguous else ""))
+    return (gr.update(choices=columns, value=table.date_column or ""),
+            gr.update(choices=columns, value=table.value_column or ""), note)
 
 
 def _examples() -> list[list]:
@@ -173,7 +161,7 @@ def build() -> gr.Blocks:
             gr.Examples(_examples(), inputs=[file, value_column, model, horizon], label="Example files (real data)",
                         api_name="load_forecast_example", api_visibility="private")
         file.change(inspect_file, [file], [date_column, value_column, detected], api_name="inspect_forecast_file",
-                    api_visibility="private")
+                    api_visibility="private", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         run.click(forecast, [file, series, date_column, value_column, model, horizon, season_length],
                   [stl, chart, table, download, metrics, summary, result], api_name="forecast",
                   concurrency_limit=HEAVY_CONCURRENCY_LIMIT)

@@ -363,8 +363,8 @@ def demo():
     return module
 
 
-def test_unknown_column_names_are_errors_with_the_available_columns(tmp_path, demo):
-    load_input = demo.load_input
+def test_unknown_column_names_are_errors_with_the_available_columns(tmp_path):
+    load_input = tsdata.load_input
     with pytest.raises(InputError, match="'sales' is not in the bundled series 'air_passengers'"):
         load_input(None, "air_passengers", value_column="sales")
     with pytest.raises(InputError, match="'when' is not in the bundled series"):
@@ -461,3 +461,25 @@ def test_decomposition_figure_is_bounded_for_long_series_and_seasons(demo):
     assert all(len(trace.x) == 2000 for trace in fig.data)
     fig = decomposition_figure(series.iloc[:300], 12)
     assert fig.layout.title.text == "STL decomposition (season length 12)" and len(fig.data[0].x) == 300
+
+
+def test_a_request_is_read_forecast_and_decomposed_by_one_adapter_call():
+    """What the tab sends to its worker process: everything CPU-heavy in one call."""
+    response = Forecaster(model="seasonal_naive").serve(None, "air_passengers", horizon=6)
+    assert response.info.n == 144 and len(response.result.history) == 144
+    assert response.result.to_json()["horizon"] == 6
+    assert list(response.decomposition.parts) == ["observed", "trend", "seasonal", "remainder"]
+    table = Forecaster.inspect(str(EXAMPLES / "us_macro_quarterly.csv"))
+    assert table.value_column in table.columns and table.date_column in table.columns
+
+
+def test_charts_show_a_bounded_number_of_points(tmp_path, demo):
+    index = pd.date_range("2000-01-01", periods=5000, freq="D")
+    frame = pd.DataFrame({"date": index.strftime("%Y-%m-%d"), "value": np.sin(np.arange(5000) / 3) + 10})
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    response = Forecaster(model="seasonal_naive").serve(str(path), None, horizon=10)
+    chart = demo.forecast_figure(response.result)
+    history = next(trace for trace in chart.data if trace.name == "history")
+    assert len(history.x) == demo.MAX_PLOTTED_HISTORY and "last 2,000 of 5,000 points" in chart.layout.title.text
+    assert all(len(values) <= 2000 for values in response.decomposition.parts.values())

@@ -18,7 +18,9 @@ from threadpoolctl import threadpool_limits
 from core.artifacts import load_json
 from core.errors import InputError
 from core.tasks.time_series_forecasting.backtest import BacktestResult, rolling_origin
-from core.tasks.time_series_forecasting.data import MAX_SEASON_LENGTH, MIN_POINTS, future_index, short_list
+from core.tasks.time_series_forecasting.data import (MAX_SEASON_LENGTH, MIN_POINTS, SeriesInfo, detect_columns,
+                                                     future_index, load_input, read_table, short_list)
+from core.tasks.time_series_forecasting.decompose import Decomposition, stl_decomposition
 from core.tasks.time_series_forecasting.models import (LEVELS, MAX_SEASONAL_PERIOD, MODELS, ModelFitError,
                                                        ModelForecast, select_sarima_order, fit_predict, use_log)
 
@@ -92,6 +94,26 @@ class ForecastResult:
                 "latency_ms": round(self.latency_ms, 1)}
 
 
+@dataclass
+class ForecastResponse:
+    """What one /forecast request computes (in a worker process): what was read (the series
+    itself is `result.history`), the forecast and the decomposition to display."""
+
+    info: SeriesInfo
+    result: ForecastResult
+    decomposition: Decomposition
+
+
+@dataclass
+class TableColumns:
+    """The columns of an uploaded table and the detected date / value columns."""
+
+    columns: list[str]
+    date_column: str | None
+    value_column: str | None
+    ambiguous: bool
+
+
 class Forecaster:
     """Fits the configured models on a series and forecasts it.
 
@@ -140,7 +162,21 @@ class Forecaster:
         return rolling_origin(y, m, models, horizon, n_origins, min_train, log=log, sarima_order=sarima_order,
                               settings=self.config)
 
-    # -- the request
+    # -- the requests (core.workers runs them in the task's worker pool)
+    def serve(self, file: str | None, series: str | None, date_column: str = "", value_column: str = "",
+              horizon: int | None = None, season_length: int = 0) -> ForecastResponse:
+        """Read the input (an uploaded file or a bundled series), forecast it and decompose it."""
+        history, info = load_input(file, series, date_column, value_column, season_length)
+        result = self.forecast(history, horizon, info.season_length)
+        return ForecastResponse(info, result, stl_decomposition(history, result.season_length))
+
+    @staticmethod
+    def inspect(file: str) -> TableColumns:
+        """The columns of an uploaded table and the ones `to_series` would pick."""
+        frame = read_table(file)
+        guess = detect_columns(frame)
+        return TableColumns(list(frame.columns), guess.date_column, guess.value_column, guess.ambiguous)
+
     def forecast(self, series: pd.Series, horizon: int | None = None, season_length: int = 1) -> ForecastResult:
         """Backtest, pick (for "auto"), refit on the whole series and forecast `horizon` steps.
 

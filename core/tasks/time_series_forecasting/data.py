@@ -153,6 +153,20 @@ def load_bundled(key: str, season_length: int | None = None, date_column: str | 
     return to_series(frame, "date", "value", name=label, season_length=season_length)
 
 
+def load_input(file: str | None, series: str | None, date_column: str | None = "", value_column: str | None = "",
+               season_length: int = 0) -> tuple[pd.Series, SeriesInfo]:
+    """The series a request forecasts: the uploaded file when there is one, else the bundled
+    `series`. A column name that is not in the table is an error, never silently ignored."""
+    date_column, value_column = (date_column or "").strip() or None, (value_column or "").strip() or None
+    season = int(season_length or 0) or None
+    if file:
+        frame = read_table(file)
+        return to_series(frame, date_column, value_column, name=Path(file).name, season_length=season)
+    if series:
+        return load_bundled(series, season_length=season, date_column=date_column, value_column=value_column)
+    raise InputError("Upload a CSV or Excel file, or choose one of the bundled series.")
+
+
 # ---------------------------------------------------------------- user files
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (any common delimiter) or the first sheet of an .xlsx/.xlsm workbook.
