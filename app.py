@@ -56,9 +56,9 @@ def _lazy_session_config() -> None:
 
     Gradio 6.31's SessionState computes all components' configs when a session starts, only
     for deep links (gr.DeepLinkButton), which this app does not offer. Every API call without a
-    session (/gradio_api/call, curl) starts one: with this app's ~80 components that was ~4.5 ms
-    of CPU under the GIL (a fifth of the server's time under load) and ~125 KB kept per session,
-    up to 10,000 sessions. Sessions now start empty; Gradio already adds a component's config
+    session (/gradio_api/call, curl) starts one. With this app's 80 components that was ~4.5 ms of
+    CPU under the GIL and ~125 KB kept per session, up to 10,000 sessions (measured once, with
+    py-spy on the server under benchmarks/load.py: a fifth of its CPU time). Sessions now start empty; Gradio already adds a component's config
     the first time a request updates its value. Applied once, by `launch`."""
     from gradio.state_holder import SessionState
 

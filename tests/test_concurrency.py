@@ -99,15 +99,16 @@ def test_every_filepath_image_input_is_handed_over_as_uploaded():
     assert images and all(c.image_mode is None for c in images)
 
 
-def test_sessions_start_without_a_copy_of_every_component(app_url, client):
+def test_sessions_start_without_a_copy_of_every_component(app_url):
     """Each API call without a session starts one; Gradio used to build every component's config
     for it (CPU under the GIL, ~125 KB kept per session). Now only what a request updates is kept."""
     import gradio as gr
     from gradio.state_holder import SessionState
-    from gradio_client import handle_file
+    from gradio_client import Client, handle_file
 
     from core.settings import Settings
 
+    client = Client(app_url, verbose=False)  # a session of its own
     demo = next(b for b in gr.Blocks.get_instances() if b.is_running and b.local_url == app_url)
     assert SessionState(demo).config_values == {}
     assert demo.state_session_capacity == Settings.from_env().session_capacity
