@@ -25,6 +25,7 @@ from core.errors import InputError  # noqa: E402
 from core.middleware import BodyLimit, SameOriginWrites, SecurityHeaders  # noqa: E402
 from core.registry import EXAMPLES_DIR, TASKS  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from demos.common import expected_error, logger  # noqa: E402
 from demos.guard import guard_inputs  # noqa: E402
 
 TITLE = "ML Portfolio: try every model"
@@ -38,7 +39,18 @@ class PortfolioApp(gr.TabbedInterface):
         try:
             guard_inputs(block_fn.inputs, inputs)
         except InputError as exc:
-            raise gr.Error(str(exc), title="Please check your input") from None
+            raise expected_error(exc, f"the input guard ({block_fn.api_name})") from None
+
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        """Gradio's own input checks (a value outside a slider's range, not among a dropdown's
+        choices...) are expected errors too: their message, and one log line, no traceback."""
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error as exc:
+            if exc.print_exception:
+                exc.print_exception = False
+                logger.info("input refused by Gradio in %s: %s", block_fn.api_name, exc.message)
+            raise
 
 
 def build_app() -> gr.Blocks:

@@ -60,6 +60,16 @@ def output_file(name: str) -> Path:
     return folder / (_safe_name(name) or "output")
 
 
+def expected_error(exc: InputError, where: str) -> gr.Error:
+    """The gr.Error shown for an expected error (bad input, busy, over budget): its message, a
+    title that says what kind it is, and one log line instead of a traceback (a flood of bad
+    requests must not fill the disk, or the CPU, with tracebacks)."""
+    title = ("Busy: please retry" if isinstance(exc, BusyError) else
+             "Took too long" if isinstance(exc, BudgetExceeded) else "Please check your input")
+    logger.info("%s refused in %s: %s", type(exc).__name__, where, exc)
+    return gr.Error(str(exc), title=title, print_exception=False)
+
+
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Show `InputError`s to the user as a gr.Error with their message; log anything else
     and show a short generic message, so one bad request never takes the app down."""
@@ -70,12 +80,8 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except BusyError as exc:
-            raise gr.Error(str(exc), title="Busy: please retry") from exc
-        except BudgetExceeded as exc:
-            raise gr.Error(str(exc), title="Took too long") from exc
         except InputError as exc:
-            raise gr.Error(str(exc), title="Please check your input") from exc
+            raise expected_error(exc, fn.__name__) from exc
         except Exception as exc:  # noqa: BLE001 - last line of defence for the UI
             logger.exception("Unexpected error in %s", fn.__name__)
             raise gr.Error(f"Something went wrong ({type(exc).__name__}). Try another input; details are in the server log.") from exc

@@ -25,7 +25,7 @@ def _clear_decoding_errors(component: Any, message: str) -> Any:
         try:
             return original(payload)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
-            raise gr.Error(message, title="Please check your input") from exc
+            raise gr.Error(message, title="Please check your input", print_exception=False) from exc
 
     component.preprocess = preprocess
     return component

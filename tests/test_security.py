@@ -183,3 +183,13 @@ def test_hand_crafted_values_get_short_clear_messages(app_url, api, data, messag
     event, text = call(app_url, api, data)
     assert event == "error" and message in text and "pydantic" not in text, text
     assert call(app_url, "classify_image", [file_value(str(EXAMPLE), meta=False), "fashion"])[0] == "complete"
+
+
+def test_expected_errors_are_logged_without_a_traceback(app_url, capfd):
+    """A flood of bad or refused requests must not fill the log (and the CPU) with tracebacks."""
+    capfd.readouterr()
+    assert call(app_url, "classify_image", [file_value(str(SERVER_FILE)), "fashion"])[0] == "error"  # the guard
+    path = upload(app_url, "notes.png", b"not an image at all").json()[0]
+    assert call(app_url, "classify_image", [file_value(path), "fashion"])[0] == "error"
+    assert call(app_url, "forecast", [None, "air_passengers", "", "", "auto", 500, 0])[0] == "error"  # the tab
+    assert "Traceback" not in capfd.readouterr().err
