@@ -37,7 +37,7 @@ class BudgetExceeded(InputError):
 
 
 def _init_worker() -> None:
-    """Each worker: offline switches, lower CPU priority, one BLAS/torch thread."""
+    """Each worker: offline switches, lower CPU priority, one BLAS/OpenMP thread."""
     from core.settings import apply_offline_defaults
 
     apply_offline_defaults()
@@ -91,6 +91,11 @@ class TaskPool:
             with self._lock:
                 self._pending -= 1
 
+    def warm(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Start the workers and run fn(*args) once in each (e.g. imports), in the background."""
+        for _ in range(self.workers):
+            self._get_pool().schedule(fn, args=args, timeout=self.budget_s * 3)
+
     @property
     def pending(self) -> int:
         return self._pending
@@ -128,9 +133,7 @@ def _import_loader(task: str) -> None:
 def warm_up(tasks: list[str]) -> None:
     """Start the pools of `tasks` and import their code in the workers (in the background)."""
     for task in tasks:
-        pool = task_pool(task)
-        for _ in range(pool.workers):
-            pool._get_pool().schedule(_import_loader, args=(task,), timeout=pool.budget_s * 3)
+        task_pool(task).warm(_import_loader, task)
 
 
 def close_all() -> None:

@@ -35,8 +35,7 @@ def image_file(array: np.ndarray, name: str = "image") -> str:
 
     Gradio would save a returned array itself, but non-atomically into one path per content:
     when many users get the same picture at once, a download could read a half-written file.
-    Here the file is written under a temporary name and renamed into place (PNG: lossless and
-    quicker to encode than Gradio's default WebP)."""
+    Here the file is written under a temporary name and renamed into place (PNG: lossless)."""
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
     data = buffer.getvalue()
