@@ -110,7 +110,8 @@ def launch(demo: gr.Blocks, **overrides) -> None:
     demo.delete_cache = (max(10, ttl // 4), ttl)  # every ttl/4 s, delete uploads and outputs older than ttl
     demo.queue(max_size=settings.queue_max_size, default_concurrency_limit=settings.concurrency_limit)
     worker_tasks = [spec.name for spec in TASKS.values() if spec.runs_in_worker]
-    middleware = [Middleware(SameOriginWrites), Middleware(BodyLimit, max_bytes=settings.max_bytes),
+    middleware = [Middleware(SameOriginWrites),
+                  Middleware(BodyLimit, max_bytes=settings.max_bytes, max_files=settings.max_files_per_request),
                   Middleware(SecurityHeaders)]
     options = dict(
         server_name=settings.server_name,

@@ -3,7 +3,8 @@
 * `BodyLimit`: one byte limit (MAX_FILE_SIZE plus a small allowance for form fields and JSON)
   for every request body: uploads (however many files one request carries), API calls and
   queue joins (where `data:` URLs travel). Declared lengths are refused before reading; chunked
-  bodies are counted as they stream.
+  bodies are counted as they stream. An upload also carries at most MAX_FILES_PER_REQUEST files
+  (Gradio accepts 1,000, each a file and a folder on disk).
 * `SecurityHeaders`: Content-Security-Policy (what Gradio's front end needs and nothing else:
   no third-party origin, so the browser stays offline too), X-Content-Type-Options, framing
   rules and Referrer-Policy on every response.
@@ -44,34 +45,59 @@ class _TooLarge(Exception):
     pass
 
 
-class BodyLimit:
-    """Refuse request bodies larger than `max_bytes` (+ FORM_ALLOWANCE) with 413."""
+class _PartCounter:
+    """Counts the parts of a multipart body as it streams (a boundary may straddle two chunks)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, content_type: bytes) -> None:
+        boundary = content_type.partition(b"boundary=")[2].split(b";")[0].strip().strip(b'"')
+        self.marker = b"--" + boundary if boundary else b""
+        self.tail = b""
+        self.markers = 0
+
+    def feed(self, chunk: bytes) -> int:
+        """Parts seen so far (the closing boundary is not a part)."""
+        if self.marker:
+            data = self.tail + chunk
+            self.markers += data.count(self.marker)
+            keep = len(self.marker) - 1  # too short to hold a whole marker: nothing is counted twice
+            self.tail = data[-keep:] if keep else b""
+        return max(0, self.markers - 1)
+
+
+class BodyLimit:
+    """Refuse request bodies larger than `max_bytes` (+ FORM_ALLOWANCE), and multipart uploads
+    of more than `max_files` parts, with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_files: int = 8) -> None:
         self.app = app
         self.limit = int(max_bytes) + FORM_ALLOWANCE
         self.max_bytes = int(max_bytes)
+        self.max_files = int(max_files)
 
     def _message(self) -> str:
-        return (f"Request too large: the limit is {self.max_bytes / 1024**2:.0f} MB per request, files included. "
-                "Send one smaller file per upload.")
+        return (f"Request too large: the limit is {self.max_bytes / 1024**2:.0f} MB and {self.max_files} files per "
+                "request, files included. Send fewer or smaller files.")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await _plain_response(send, 413, self._message())
             return
+        content_type = headers.get(b"content-type", b"")
+        parts = _PartCounter(content_type) if content_type.lower().startswith(b"multipart/") else None
         received, started = 0, False
 
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.limit or (parts is not None and parts.feed(chunk) > self.max_files):
                     raise _TooLarge
             return message
 

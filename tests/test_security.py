@@ -127,6 +127,28 @@ def test_a_body_larger_than_the_limit_is_refused_whatever_carries_it(app_url):
     assert response.status_code == 413, (response.text[:300], response.request.headers)
 
 
+def test_one_upload_carries_a_bounded_number_of_files(app_url):
+    """Gradio accepts 1,000 files per upload request, each a file and a folder on disk."""
+    limit = Settings.from_env().max_files_per_request
+    response = httpx.post(app_url.rstrip("/") + "/gradio_api/upload", timeout=60,
+                          files=[("files", (f"f{i}.txt", b"x")) for i in range(limit + 1)])
+    assert response.status_code == 413 and "files" in response.text
+    response = httpx.post(app_url.rstrip("/") + "/gradio_api/upload", timeout=60,
+                          files=[("files", (f"f{i}.txt", b"x")) for i in range(limit)])
+    assert response.status_code == 200 and len(response.json()) == limit
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 10_000])
+def test_multipart_parts_are_counted_across_chunks(chunk):
+    from core.middleware import _PartCounter
+
+    body = httpx.Request("POST", "http://x/", files=[("files", (f"f{i}", b"--data--" * 30)) for i in range(5)])
+    content = body.read()
+    counter = _PartCounter(body.headers["content-type"].encode())
+    counts = [counter.feed(content[i:i + chunk]) for i in range(0, len(content), chunk)]
+    assert counts[-1] == 5
+
+
 def test_a_decompression_bomb_upload_is_refused_before_decoding(app_url):
     """13000x13000 one-colour PNG: ~190 KB on disk, 169 megapixels (0.5 GB as RGB) once decoded."""
     path = upload(app_url, "bomb.png", png_bytes(Image.new("L", (13000, 13000), 255))).json()[0]
