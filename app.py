@@ -23,12 +23,18 @@ from starlette.middleware import Middleware  # noqa: E402
 from core import housekeeping, images  # noqa: E402
 from core.errors import InputError  # noqa: E402
 from core.middleware import BodyLimit, SameOriginWrites, SecurityHeaders  # noqa: E402
-from core.registry import EXAMPLES_DIR, TASKS  # noqa: E402
+from core.registry import CARDS_DIR, EXAMPLES_DIR, TASKS  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from demos.common import expected_error, logger  # noqa: E402
 from demos.guard import guard_inputs  # noqa: E402
 
 TITLE = "ML Portfolio: try every model"
+DESCRIPTION = ("Try every model, each trained by this project on a real data set, measured on held-out data "
+               "and served offline, with its model card, notebook and API.")
+FAVICON = EXAMPLES_DIR.parent / "favicon.png"
+LINK_PREVIEW = (f'<meta name="description" content="{DESCRIPTION}">'
+                f'<meta property="og:title" content="{TITLE}"><meta property="og:description" content="{DESCRIPTION}">'
+                '<meta property="og:type" content="website">')
 
 
 class PortfolioApp(gr.TabbedInterface):
@@ -54,12 +60,13 @@ class PortfolioApp(gr.TabbedInterface):
 
 
 def build_app() -> gr.Blocks:
-    """One tab per registered task (in product order), then the Metrics tab. Loads no model."""
+    """The Overview, one tab per registered task (in product order), then Metrics. Loads no model."""
     from demos import metrics as metrics_demo
+    from demos import overview
 
     specs = sorted(TASKS.values(), key=lambda spec: spec.number)
-    tabs = [spec.build_demo() for spec in specs] + [metrics_demo.build()]
-    names = [f"{spec.number:02d} {spec.title}" for spec in specs] + ["Metrics"]
+    tabs = [overview.build()] + [spec.build_demo() for spec in specs] + [metrics_demo.build()]
+    names = ["Overview"] + [spec.title for spec in specs] + ["Metrics"]
     return PortfolioApp(tabs, names, title=TITLE, analytics_enabled=False)
 
 
@@ -118,7 +125,9 @@ def launch(demo: gr.Blocks, **overrides) -> None:
         server_port=settings.server_port,
         share=False,
         max_file_size=settings.max_file_size,
-        allowed_paths=[str(EXAMPLES_DIR)],
+        allowed_paths=[str(EXAMPLES_DIR), str(CARDS_DIR)],  # examples and the model cards' figures
+        favicon_path=str(FAVICON),
+        head=LINK_PREVIEW,
         show_error=True,
         ssr_mode=False,  # Python serves every request, so the middleware above sees them all
         state_session_capacity=settings.session_capacity,

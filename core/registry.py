@@ -34,6 +34,7 @@ class TaskSpec:
         name: snake_case key used for folders, cards, notebooks and the CLI.
         number: position in the product (01..12), also the notebook prefix.
         title: tab title shown to users.
+        summary: one sentence on what the task does, for the Overview tab.
         endpoints: public API names (the contract in DESIGN.md).
         variants: model variants the task serves; the first is the default.
         loader: "module:function" taking (variant: str, model_dir: Path) and returning an adapter.
@@ -50,6 +51,7 @@ class TaskSpec:
     name: str
     number: int
     title: str
+    summary: str
     endpoints: tuple[str, ...]
     loader: str
     demo: str
@@ -84,6 +86,8 @@ TASKS: dict[str, TaskSpec] = {
             name="image_classification",
             number=1,
             title="Image classification",
+            summary="Names the garment or shoe in a product photo (Fashion-MNIST) or reads a handwritten digit you "
+                    "draw (MNIST), and shows where the model looked (Grad-CAM).",
             endpoints=("/classify_image", "/classify_sketch"),
             variants=("fashion", "digits"),
             loader="core.tasks.image_classification.adapter:load",
@@ -94,6 +98,8 @@ TASKS: dict[str, TaskSpec] = {
             name="time_series_forecasting",
             number=10,
             title="Time-series forecasting",
+            summary="Forecasts your CSV or Excel series (or a bundled real one) with prediction intervals, "
+                    "choosing among seasonal naive, ETS, SARIMA and Theta by backtest.",
             endpoints=("/forecast",),
             variants=("auto", "seasonal_naive", "ets", "sarima", "theta"),
             loader="core.tasks.time_series_forecasting.adapter:load",

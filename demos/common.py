@@ -90,4 +90,5 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def card_link(task: str) -> str:
     """Markdown pointing users to the task's model card and notebook."""
-    return f"Model card: `model_cards/{task}/README.md`. Metrics tab: per-class figures and training curves."
+    return (f"Its model card is on the Overview tab (`model_cards/{task}/README.md`); the Metrics tab shows what "
+            "its evaluation measured.")

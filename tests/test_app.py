@@ -50,13 +50,14 @@ def test_network_guard_blocks_non_loopback():
             sock.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
 
 
-def test_page_serves_one_tab_per_task_plus_metrics(app_url):
-    """What a browser receives: the page config lists every task's tab and the Metrics tab."""
+def test_page_serves_the_overview_one_tab_per_task_and_metrics(app_url):
+    """What a browser receives: the page config lists the Overview, every task's tab (named in
+    plain words) and the Metrics tab."""
     import httpx
 
     config = httpx.get(app_url.rstrip("/") + "/config", timeout=30).json()
     labels = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
-    expected = {f"{spec.number:02d} {spec.title}" for spec in TASKS.values()} | {"Metrics"}
+    expected = {spec.title for spec in TASKS.values()} | {"Overview", "Metrics"}
     assert expected <= labels, labels
 
 
@@ -70,3 +71,30 @@ def test_every_event_has_an_explicit_api_name_and_only_contract_ones_are_public(
     public = {dep["api_name"] for dep in dependencies if dep.get("api_visibility", "public") == "public"}
     contract = {e.lstrip("/") for spec in TASKS.values() for e in spec.endpoints} | {"model_metrics"}
     assert public == contract
+
+
+def test_favicon_and_link_preview(app_url):
+    import httpx
+
+    import app
+
+    base = app_url.rstrip("/")
+    assert httpx.get(base + "/favicon.ico", timeout=30).content == app.FAVICON.read_bytes()
+    page = httpx.get(base + "/", timeout=30).text
+    assert f'<meta property="og:title" content="{app.TITLE}"' in page  # in the served HTML, for crawlers
+    head = httpx.get(base + "/config", timeout=30).json()["head"]  # added to the page by Gradio's front end
+    assert f'<meta name="description" content="{app.DESCRIPTION}">' in head
+
+
+def test_overview_cards_come_from_the_registry_and_the_metrics():
+    from core.artifacts import load_metrics
+    from demos.overview import card_markdown, task_card
+
+    for spec in TASKS.values():
+        card = task_card(spec)
+        headline = load_metrics(spec.card_dir)["headline"]
+        assert spec.title in card and spec.summary in card and all(e in card for e in spec.endpoints)
+        assert headline.get("label", headline["metric"]) in card
+        assert ("higher is better" in card) == headline["higher_is_better"]
+        markdown = card_markdown(spec)
+        assert not markdown.startswith("---") and "](figures/" not in markdown

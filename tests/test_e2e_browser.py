@@ -47,8 +47,24 @@ def _tab(page, name: str):
     page.get_by_role("tab", name=name, exact=True).first.click()
 
 
+def test_the_overview_comes_first_with_a_card_per_task_and_readable_model_cards(page):
+    from core.registry import TASKS
+
+    assert page.get_by_role("tab", selected=True).first.inner_text().strip() == "Overview"
+    cards = page.locator(".task-card")
+    cards.first.wait_for()
+    assert cards.count() == len(TASKS)
+    for spec in TASKS.values():
+        assert spec.summary in cards.filter(has_text=spec.summary).first.inner_text()
+    spec = TASKS["time_series_forecasting"]
+    page.get_by_text(f"Model card: {spec.title}").first.click()
+    figure = page.locator("img[src*='figures']").first
+    figure.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
+
+
 def test_upload_a_product_photo_and_see_the_prediction(page):
-    _tab(page, "01 Image classification")
+    _tab(page, "Image classification")
     page.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "image_classification" / "fashion_on_white_sandal.jpg"))
     page.get_by_role("button", name="Classify").first.click()
     top_class = page.get_by_test_id("label-output-value").first
@@ -57,7 +73,7 @@ def test_upload_a_product_photo_and_see_the_prediction(page):
 
 
 def test_draw_a_digit_on_the_sketchpad(page):
-    _tab(page, "01 Image classification")
+    _tab(page, "Image classification")
     _tab(page, "Sketch")
     page.get_by_role("button", name="Brush", exact=True).first.click()  # Gradio starts with no tool selected
     page.keyboard.press("Escape")  # close the brush options popover, if it opened
@@ -77,7 +93,7 @@ def test_draw_a_digit_on_the_sketchpad(page):
 
 
 def test_forecast_a_bundled_series(page):
-    _tab(page, "10 Time-series forecasting")
+    _tab(page, "Time-series forecasting")
     page.get_by_role("button", name="Forecast").first.click()
     page.get_by_text("(chosen)").first.wait_for()
     page.locator(".js-plotly-plot:visible").nth(1).wait_for()  # forecast chart and STL decomposition both drawn
