@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR, get_model
