@@ -24,7 +24,7 @@ from core import housekeeping, images  # noqa: E402
 from core.errors import InputError  # noqa: E402
 from core.middleware import BodyLimit, SameOriginWrites, SecurityHeaders  # noqa: E402
 from core.registry import CARDS_DIR, EXAMPLES_DIR, TASKS  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.settings import REPO_ROOT, Settings  # noqa: E402
 from demos.common import expected_error, logger  # noqa: E402
 from demos.guard import guard_inputs  # noqa: E402
 
@@ -32,9 +32,38 @@ TITLE = "ML Portfolio: try every model"
 DESCRIPTION = ("Try every model, each trained by this project on a real data set, measured on held-out data "
                "and served offline, with its model card, notebook and API.")
 FAVICON = EXAMPLES_DIR.parent / "favicon.png"
+STYLE = REPO_ROOT / "demos" / "style.css"
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 LINK_PREVIEW = (f'<meta name="description" content="{DESCRIPTION}">'
                 f'<meta property="og:title" content="{TITLE}"><meta property="og:description" content="{DESCRIPTION}">'
                 '<meta property="og:type" content="website">')
+
+
+UNREADABLE_FILE = ("Could not read the uploaded file as {kind} (it may be truncated, or not {kind} at all). "
+                   "{what_to_do}")
+READ_AS = {  # component class name -> (what it should hold, what to do)
+    "Image": ("an image", f"Upload a {images.SUPPORTED} file."),
+    "Sketchpad": ("a drawing", "Clear the pad and draw again."),
+    "ImageEditor": ("an image", f"Upload a {images.SUPPORTED} file."),
+    "Audio": ("audio", "Upload a WAV, FLAC, MP3 or OGG file."),
+}
+
+
+def unreadable_input(components: list[Any]) -> gr.Error:
+    """The message for an input Gradio could not decode, named after the event's file input."""
+    kind, what_to_do = next((READ_AS[type(c).__name__] for c in components if type(c).__name__ in READ_AS),
+                            ("the expected type", "Check the file and upload it again."))
+    return gr.Error(UNREADABLE_FILE.format(kind=kind, what_to_do=what_to_do), title="Please check your input",
+                    print_exception=False)
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with WCAG AA contrast (4.5:1) for white text on primary buttons."""
+    return gr.themes.Default().set(
+        button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700", button_primary_border_color_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700", button_primary_border_color_dark="*primary_700",
+        body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300")
 
 
 class PortfolioApp(gr.TabbedInterface):
@@ -49,7 +78,9 @@ class PortfolioApp(gr.TabbedInterface):
 
     async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
         """Gradio's own input checks (a value outside a slider's range, not among a dropdown's
-        choices...) are expected errors too: their message, and one log line, no traceback."""
+        choices...) are expected errors too: their message, and one log line, no traceback.
+        A file Gradio cannot decode (a truncated image...) gets a message that says what to do,
+        never the decoder's exception with server paths, whichever event (or example) sent it."""
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error as exc:
@@ -57,6 +88,9 @@ class PortfolioApp(gr.TabbedInterface):
                 exc.print_exception = False
                 logger.info("input refused by Gradio in %s: %s", block_fn.api_name, exc.message)
             raise
+        except Exception as exc:  # noqa: BLE001 - decoders raise many types (PIL, soundfile...)
+            logger.info("undecodable input in %s: %s: %s", block_fn.api_name, type(exc).__name__, exc)
+            raise unreadable_input(block_fn.inputs) from None
 
 
 def build_app() -> gr.Blocks:
@@ -125,9 +159,11 @@ def launch(demo: gr.Blocks, **overrides) -> None:
         server_port=settings.server_port,
         share=False,
         max_file_size=settings.max_file_size,
-        allowed_paths=[str(EXAMPLES_DIR), str(CARDS_DIR)],  # examples and the model cards' figures
+        allowed_paths=[str(EXAMPLES_DIR), str(CARDS_DIR), str(NOTEBOOKS_DIR)],  # examples, cards' figures, notebooks
         favicon_path=str(FAVICON),
         head=LINK_PREVIEW,
+        theme=theme(),
+        css_paths=[STYLE],
         show_error=True,
         ssr_mode=False,  # Python serves every request, so the middleware above sees them all
         state_session_capacity=settings.session_capacity,

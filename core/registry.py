@@ -89,7 +89,7 @@ TASKS: dict[str, TaskSpec] = {
             summary="Names the garment or shoe in a product photo (Fashion-MNIST) or reads a handwritten digit you "
                     "draw (MNIST), and shows where the model looked (Grad-CAM).",
             endpoints=("/classify_image", "/classify_sketch"),
-            variants=("fashion", "digits"),
+            variants=("auto", "fashion", "digits"),
             loader="core.tasks.image_classification.adapter:load",
             demo="demos.image_classification:build",
             trainer="core.tasks.image_classification.train:train",

@@ -8,6 +8,8 @@ import logging
 import os
 import re
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -90,5 +92,93 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def card_link(task: str) -> str:
     """Markdown pointing users to the task's model card and notebook."""
-    return (f"Its model card is on the Overview tab (`model_cards/{task}/README.md`); the Metrics tab shows what "
-            "its evaluation measured.")
+    return "Its model card and notebook are on the Overview tab; the Metrics tab shows what its evaluation measured."
+
+
+def api_json(label: str = "API response (JSON)") -> gr.JSON:
+    """The JSON an API client gets, for the curious: in a closed accordion under the results."""
+    with gr.Accordion(label, open=False):
+        return gr.JSON(label=label, show_label=False)
+
+
+def timing(model_ms: float, started: float) -> str:
+    """Say what each latency figure measures: the model's own time, and the whole request on the
+    server (reading the upload, loading the model on first use, drawing the outputs)."""
+    total_ms = (time.perf_counter() - started) * 1000
+    return (f"model {model_ms:,.0f} ms; whole request on the server {total_ms:,.0f} ms"
+            + (" (includes loading the model, done once)" if total_ms > 3 * model_ms + 500 else ""))
+
+
+def _missing_files(value: Any) -> bool:
+    """True if `value` names a file in Gradio's cache that the clean-up has since deleted."""
+    folder = str(get_upload_folder())
+    if isinstance(value, str):
+        return value.startswith(folder) and not os.path.exists(value)
+    if isinstance(value, (list, tuple)):
+        return any(_missing_files(item) for item in value)
+    if isinstance(value, dict):
+        return any(_missing_files(item) for item in value.values())
+    return False
+
+
+class FirstResult:
+    """A tab's result on first load: `fn(*args)` run once, when the first visitor opens the app,
+    and served to every later one (again after the cache clean-up deleted its files).
+
+    Returns the example inputs followed by the outputs, so the page shows which input gave the
+    result. A failure leaves the page as it was (logged once per attempt)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, n_outputs: int) -> None:
+        self.fn, self.args, self.n_outputs = fn, args, n_outputs
+        self._value: tuple | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> tuple:
+        with self._lock:
+            if self._value is None or _missing_files(self._value):
+                try:
+                    outputs = self.fn(*self.args)
+                except Exception as exc:  # noqa: BLE001 - a first-load result is a nicety, never an error
+                    logger.warning("First-load result of %s failed: %s", getattr(self.fn, "__name__", self.fn), exc)
+                    return tuple(gr.skip() for _ in range(len(self.args) + self.n_outputs))
+                self._value = (*self.args, *(outputs if isinstance(outputs, tuple) else (outputs,)))
+            return self._value
+
+
+def example_gallery(paths: list[Path], captions: list[str], label: str, columns: int = 6) -> gr.Gallery:
+    """Example pictures as a compact gallery of thumbnails with captions (a table of examples is
+    700 px wide and hides its other columns on a phone). Wire its `.select` with `picked_example`."""
+    return gr.Gallery([(str(p), c) for p, c in zip(paths, captions)], label=label, columns=columns, rows=2,
+                      height="auto", allow_preview=False, object_fit="contain", interactive=False,
+                      buttons=[], elem_classes="example-gallery")
+
+
+def picked_example(paths: list[Path], *also: Any) -> Callable[[gr.SelectData], Any]:
+    """The select handler of an `example_gallery`: the clicked example's path, looked up on the
+    server by index (the client never names a file), followed by the values `also` (to reset
+    other inputs, such as a model choice, with the same event)."""
+
+    def pick(event: gr.SelectData) -> Any:
+        index = event.index if isinstance(event.index, int) else -1
+        if not 0 <= index < len(paths):
+            raise gr.Error("Unknown example; click one of the pictures.", print_exception=False)
+        return (str(paths[index]), *also) if also else str(paths[index])
+
+    return pick
+
+
+def select_brush_js(elem_id: str) -> str:
+    """Browser-side: select the brush of the sketchpad `elem_id` (Gradio starts it, and leaves it
+    after "Clear", with no tool selected, so a first stroke would draw nothing). Retries while
+    the pad is being drawn; does nothing when the brush is already selected."""
+    return ("() => { let tries = 0; const select = () => { const brush = document.querySelector("
+            f"'#{elem_id} button[aria-label=\"Brush\"]'); "
+            "if (brush && brush.offsetParent) { if (!brush.classList.contains('highlight')) brush.click(); } "
+            "else if (tries++ < 40) setTimeout(select, 50); }; setTimeout(select, 50); }")
+
+
+def show_first_result(demo: gr.Blocks, fn: Callable[..., Any], inputs: list[gr.components.Component],
+                      values: list[Any], outputs: list[gr.components.Component], name: str) -> None:
+    """On page load, fill `inputs` with `values` and `outputs` with `fn(*values)` (computed once)."""
+    demo.load(FirstResult(fn, *values, n_outputs=len(outputs)), outputs=[*inputs, *outputs], api_name=name,
+              api_visibility="private", show_progress="minimal")

@@ -1,113 +1,145 @@
 """Task 01 tab: classify an uploaded product photo (Fashion-MNIST) or a sketched digit (MNIST)."""
 from __future__ import annotations
 
-from typing import Any
+import time
 
 import gradio as gr
 
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR, get_model
-from core.tasks.image_classification.preprocess import SUPPORTED, preprocess_sketch, to_preview
-from demos.common import CONCURRENCY_LIMIT, card_link, image_file, user_errors
+from core.tasks.image_classification.preprocess import preprocess_sketch, to_preview
+from demos.common import (CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, picked_example,
+                          select_brush_js, show_first_result, timing, user_errors)
 
 TASK = "image_classification"
-MODELS = ["fashion", "digits"]
+MODEL_CHOICES = [("auto: picks the model from the picture", "auto"), ("fashion: products", "fashion"),
+                 ("digits: handwriting", "digits")]
+MODELS = [value for _, value in MODEL_CHOICES]
 EXAMPLES = EXAMPLES_DIR / TASK
+FIRST_EXAMPLE = EXAMPLES / "fashion_on_white_sandal.jpg"
+SKETCH_HELP = "Draw one digit 0-9 with the mouse or a finger, as large as the pad"
+SKETCHPAD = "digit-sketchpad"
 
 
-def _clear_decoding_errors(component: Any, message: str) -> Any:
-    """Make `component` report decoding failures (truncated or non-image uploads) as `message`
-    instead of Gradio's generic error. Wraps the instance's preprocess; no subclass needed."""
-    original = component.preprocess
-
-    def preprocess(payload: Any) -> Any:
-        try:
-            return original(payload)
-        except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
-            raise gr.Error(message, title="Please check your input", print_exception=False) from exc
-
-    component.preprocess = preprocess
-    return component
+def _summary(result: dict, started: float) -> str:
+    top = result["predictions"][0]
+    routing = result.get("routing")
+    chosen = (f"the **{routing['model']}** model, chosen automatically ({routing['probability']:.0%} sure the picture is "
+              f"{'a handwritten digit' if routing['model'] == 'digits' else 'a product photo'})"
+              if routing else f"the **{result['variant']}** model")
+    lines = [f"**{top['label']}** ({top['score']:.0%}), read by {chosen}.", f"Time: {timing(result['latency_ms'], started)}."]
+    if result.get("warning"):
+        lines.insert(1, f"⚠️ {result['warning']}")
+    return "\n\n".join(lines)
 
 
-UNREADABLE = f"Could not read this file as an image (it may be truncated or not an image at all). Upload a {SUPPORTED} file."
-
-
-def _outputs(result: dict) -> tuple:
+def _outputs(result: dict, started: float) -> tuple:
     frame, explanation = result.pop("frame"), result.pop("explanation")
     label = {p["label"]: p["score"] for p in result["predictions"]}
-    return image_file(to_preview(frame), "preview"), label, image_file(explanation, "grad_cam"), result
+    return (_summary(result, started), label, image_file(to_preview(frame), "preview"),
+            image_file(explanation, "grad_cam"), result)
 
 
 @user_errors
-def classify_image(image: str | None, model: str = "fashion") -> tuple:
-    """Classify an uploaded image with the "fashion" (products) or "digits" model: top-5 classes."""
+def classify_image(image: str | None, model: str = "auto") -> tuple:
+    """Classify an uploaded image: "auto" sends it to the model it is for, or force "fashion"
+    (products) or "digits" (handwriting). Top-5 classes, Grad-CAM, and a warning when the
+    picture looks unlike the model's training images."""
+    started = time.perf_counter()
     if image is None:
         raise InputError("No image received: upload an image first.")
     if model not in MODELS:
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
-    return _outputs(get_model(TASK, model).predict(image, explain=True))
+    return _outputs(get_model(TASK, model).predict(image, explain=True), started)
 
 
 @user_errors
 def classify_sketch(sketch: dict | None) -> tuple:
     """Read a digit drawn on the sketchpad (MNIST model): top-5 digits."""
+    started = time.perf_counter()
     frame = preprocess_sketch(sketch)  # empty canvas -> InputError asking to draw
-    return _outputs(get_model(TASK, "digits").predict(None, frame=frame, explain=True))
+    return _outputs(get_model(TASK, "digits").predict(None, frame=frame, explain=True), started)
 
 
-def _example_files() -> list[list[str]]:
+def _caption(path) -> str:
+    kind, *words = path.stem.split("_")
+    return " ".join(w for w in words if w not in {"test", "on"}) if kind != "digit" else f"digit {words[0]}"
+
+
+def _example_files() -> list:
     if not EXAMPLES.exists():
         return []
-    return [[str(p), "digits" if p.name.startswith("digit") else "fashion"] for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".png", ".jpg")]
+    return sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".png", ".jpg"))
+
+
+def _results_column() -> tuple:
+    """The outputs both sub-tabs show: a summary, top-5, what the model saw, Grad-CAM, the JSON."""
+    summary = gr.Markdown(elem_classes="result-summary")
+    top5 = gr.Label(num_top_classes=5, label="Top-5")
+    with gr.Row(equal_height=True):
+        preview = gr.Image(label="What the model saw (28x28)", type="numpy", height=200, interactive=False,
+                           buttons=["download"])
+        cam = gr.Image(label="Grad-CAM: where it looked", type="numpy", height=200, interactive=False,
+                       buttons=["download"])
+    result = api_json()
+    return summary, top5, preview, cam, result
 
 
 def build() -> gr.Blocks:
     """The tab's UI. Loads no model; the adapters load on first request."""
     with gr.Blocks(analytics_enabled=False) as demo:
         gr.Markdown(
-            "### Image classification\nTwo compact CNNs trained by this project: **fashion** (Fashion-MNIST, 10 kinds "
-            "of clothing and shoes; a product photo on a plain background, white or black) and **digits** (MNIST). "
-            "The model sees a 28x28 greyscale image; the preview shows exactly that. " + card_link(TASK))
+            "### Image classification\nTwo compact CNNs trained by this project: **fashion** (Fashion-MNIST: 10 kinds "
+            "of clothing, shoes and bags, one product on a plain background) and **digits** (MNIST handwriting). "
+            "**auto** picks the model from the picture and warns when a picture looks unlike anything either was "
+            "trained on. The model sees a 28x28 greyscale image; the preview shows exactly that. " + card_link(TASK))
         with gr.Tab("Upload"):
             with gr.Row():
-                with gr.Column():
+                with gr.Column(scale=2):
                     # image_mode=None: Gradio hands over the uploaded file as it is, instead of decoding
                     # and re-encoding it to RGB into a shared cache path (a race under load; alpha lost)
-                    image = _clear_decoding_errors(gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                                           label="Image (any size: PNG, JPEG, WebP...)", height=320),
-                                                   UNREADABLE)
-                    model = gr.Dropdown(MODELS, value="fashion", label="Model")
+                    image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                     label="Image (PNG, JPEG, WebP...): it is classified as soon as it is uploaded",
+                                     height=280)
+                    model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
                     run = gr.Button("Classify", variant="primary")
-                with gr.Column():
-                    preview = gr.Image(label="What the model saw (28x28, upscaled)", type="numpy", height=224,
-                                       interactive=False)
-                    cam = gr.Image(label="Grad-CAM: where the top class was found", type="numpy", height=224,
-                                   interactive=False)
-                with gr.Column():
-                    top5 = gr.Label(num_top_classes=5, label="Top-5")
-                    result = gr.JSON(label="Result (API JSON)")
+                with gr.Column(scale=3):
+                    outputs = _results_column()
             examples = _example_files()
             if examples:
-                gr.Examples(examples, inputs=[image, model], label="Held-out test images (and re-rendered ones)",
-                            examples_per_page=12, api_name="load_image_example", api_visibility="private")
-            run.click(classify_image, [image, model], [preview, top5, cam, result], api_name="classify_image",
+                gallery = example_gallery(examples, [_caption(p) for p in examples], columns=10,
+                                          label="Examples: held-out test images and re-photographed ones (click one "
+                                                "to classify it)")
+                gallery.select(picked_example(examples, "auto"), None, [image, model], api_name="pick_image_example",
+                               api_visibility="private", queue=False).then(
+                    classify_image, [image, model], list(outputs), api_name="classify_image_example",
+                    api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
+            run.click(classify_image, [image, model], list(outputs), api_name="classify_image",
                       concurrency_limit=CONCURRENCY_LIMIT)
-        with gr.Tab("Sketch"):
+            image.upload(classify_image, [image, model], list(outputs), api_name="classify_uploaded_image",
+                         api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
+            model.input(classify_image, [image, model], list(outputs), api_name="reclassify_with_model",
+                        api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
+            if FIRST_EXAMPLE.exists():
+                show_first_result(demo, classify_image, [image, model], [str(FIRST_EXAMPLE), "auto"], list(outputs),
+                                  name="first_image_result")
+        with gr.Tab("Sketch") as sketch_tab:
             with gr.Row():
-                with gr.Column():
-                    sketch = _clear_decoding_errors(
-                        gr.Sketchpad(type="pil", label="Pick the brush (✎, left toolbar), then draw one digit 0-9", canvas_size=(400, 400), format="png",
-                                     height=420),
-                        "Could not read the drawing; clear the canvas and draw the digit again.")
+                with gr.Column(scale=2):
+                    gr.Markdown(SKETCH_HELP + ", then press **Read digit**.")
+                    sketch = gr.Sketchpad(type="pil", label=SKETCH_HELP, show_label=False, canvas_size=(400, 400),
+                                          format="png", height=420, layers=False, transforms=(), elem_id=SKETCHPAD,
+                                          brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"))
                     draw_run = gr.Button("Read digit", variant="primary")
-                with gr.Column():
-                    sketch_preview = gr.Image(label="What the model saw (28x28, upscaled)", type="numpy", height=224,
-                                              interactive=False)
-                    sketch_cam = gr.Image(label="Grad-CAM", type="numpy", height=224, interactive=False)
-                with gr.Column():
-                    sketch_top5 = gr.Label(num_top_classes=5, label="Top-5")
-                    sketch_result = gr.JSON(label="Result (API JSON)")
-            draw_run.click(classify_sketch, [sketch], [sketch_preview, sketch_top5, sketch_cam, sketch_result],
-                           api_name="classify_sketch", concurrency_limit=CONCURRENCY_LIMIT)
+                with gr.Column(scale=3):
+                    waiting = gr.Markdown("The model's reading of your digit appears here.")
+                    with gr.Column(visible=False) as sketch_results:
+                        sketch_outputs = _results_column()
+            draw_run.click(classify_sketch, [sketch], list(sketch_outputs), api_name="classify_sketch",
+                           concurrency_limit=CONCURRENCY_LIMIT).success(
+                lambda: (gr.update(visible=True), gr.update(visible=False)), None, [sketch_results, waiting],
+                queue=False, api_name="show_sketch_results", api_visibility="private", show_progress="hidden")
+            # the pad works with the first stroke, also after "Clear"
+            sketch_tab.select(None, js=select_brush_js(SKETCHPAD), api_name="select_brush_on_open", api_visibility="private")
+            sketch.clear(None, js=select_brush_js(SKETCHPAD), api_name="select_brush_after_clear", api_visibility="private")
     return demo

@@ -4,23 +4,18 @@ with every task added to core/registry.py; nothing here is typed by hand."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import gradio as gr
 
 from core.artifacts import load_metrics
 from core.registry import TASKS, TaskSpec
+from core.settings import REPO_ROOT
+from demos.notebook_view import render_notebook
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 _RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?!https?:|/)([^)\s]+)\)")
-
-CSS = """
-.task-cards {display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 12px;}
-.task-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 12px 14px;}
-.task-card h3 {margin: 0 0 4px 0;}
-.task-card .metric {font-size: 1.4em; font-weight: 600; margin: 6px 0 2px 0;}
-.task-card p {margin: 4px 0;}
-"""
 
 
 def _number(value: float | None) -> str:
@@ -40,10 +35,9 @@ def task_card(spec: TaskSpec) -> str:
               f'{html.escape(str(headline.get("split", "held-out data")))}</p>') if headline else "<p>Not evaluated yet.</p>"
     latency = model.get("latency_ms")
     endpoints = ", ".join(f"<code>{html.escape(e)}</code>" for e in spec.endpoints)
-    return (f'<div class="task-card"><h3>{html.escape(spec.title)}</h3><p>{html.escape(spec.summary)}</p>{metric}'
+    return (f'<div><h3>{html.escape(spec.title)}</h3><p>{html.escape(spec.summary)}</p>{metric}'
             + (f"<p>Latency: {_number(latency)} ms ({html.escape(model.get('latency_note', ''))})</p>" if latency else "")
-            + f"<p>Try it in the <b>{html.escape(spec.title)}</b> tab. API: {endpoints}. "
-              f"Model card: below.</p></div>")
+            + f"<p>API: {endpoints}. Model card and notebook: below.</p></div>")
 
 
 def card_markdown(spec: TaskSpec) -> str:
@@ -55,16 +49,36 @@ def card_markdown(spec: TaskSpec) -> str:
     return _RELATIVE_IMAGE.sub(lambda m: f"{m.group(1)}/gradio_api/file={spec.card_dir / m.group(2)})", text)
 
 
+def open_tab_js(title: str) -> str:
+    """Browser-side: select the tab called `title` (from the tab bar, or its overflow menu)."""
+    return ("() => { const name = %s; const button = [...document.querySelectorAll('button')]"
+            ".find(b => b.innerText.trim() === name && (b.getAttribute('role') === 'tab' || b.closest('.overflow-dropdown')));"
+            " if (button) { button.click(); window.scrollTo({top: 0}); } }") % json.dumps(title)
+
+
 def build() -> gr.Blocks:
-    """The Overview tab (reads metrics.json and the cards when the app is built; loads no model)."""
+    """The Overview tab (reads metrics.json and the cards when the app is built; loads no model;
+    a notebook is rendered only when its accordion is opened)."""
     specs = sorted(TASKS.values(), key=lambda spec: spec.number)
     with gr.Blocks(analytics_enabled=False) as demo:
         gr.Markdown("Every model here was trained by this project's own code on a real data set, and every "
                     "figure was measured on held-out data by its evaluation. Everything runs offline on a CPU.")
-        gr.HTML(f'<style>{CSS}</style><div class="task-cards">{"".join(task_card(s) for s in specs)}</div>',
-                label="Tasks")
-        gr.Markdown("### Model cards")
+        with gr.Row(elem_classes="task-cards"):
+            for spec in specs:
+                with gr.Column(elem_classes="task-card", min_width=260):
+                    gr.HTML(task_card(spec), padding=False)
+                    gr.Button(f"Try {spec.title.lower()}", variant="primary", size="sm").click(
+                        None, js=open_tab_js(spec.title), api_name=f"open_{spec.name}_tab", api_visibility="private")
+        gr.Markdown("### Model cards and notebooks")
         for spec in specs:
             with gr.Accordion(f"Model card: {spec.title}", open=False):
                 gr.Markdown(card_markdown(spec))
+            with gr.Accordion(f"Notebook: {spec.title}", open=False) as notebook:
+                gr.Markdown(f"`{spec.notebook.relative_to(REPO_ROOT)}`, as last executed "
+                            f"([download the .ipynb](/gradio_api/file={spec.notebook})). It trains and evaluates "
+                            f"the model: `python -m core.train {spec.name}` runs the same code.")
+
+                @gr.render(triggers=[notebook.expand])
+                def show_notebook(path=spec.notebook) -> None:
+                    render_notebook(path)
     return demo

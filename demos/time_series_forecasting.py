@@ -6,6 +6,8 @@ horizon=12, season_length=0).
 """
 from __future__ import annotations
 
+import functools
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -16,9 +18,11 @@ from plotly.subplots import make_subplots
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR
 from core.workers import run_heavy
-from core.tasks.time_series_forecasting.data import BUNDLED
+from core.tasks.time_series_forecasting.adapter import MODEL_LABELS
+from core.tasks.time_series_forecasting.data import BUNDLED, FREQUENCY_NAMES
 from core.tasks.time_series_forecasting.decompose import Decomposition, stl_decomposition
-from demos.common import HEAVY_CONCURRENCY_LIMIT, card_link, output_file, user_errors
+from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, expected_error, output_file, show_first_result,
+                          timing, user_errors)
 
 TASK = "time_series_forecasting"
 MODEL_CHOICES = [("auto (best backtest)", "auto"), ("seasonal naive (baseline)", "seasonal_naive"),
@@ -78,6 +82,9 @@ def _csv(table: pd.DataFrame, name: str) -> str:
     return str(path)
 
 
+SOURCES = [("a bundled series", "bundled"), ("my file", "file")]
+
+
 @user_errors
 def forecast(file: str | None, series: str = "air_passengers", date_column: str = "", value_column: str = "",
              model: str = "auto", horizon: float = 12, season_length: float = 0) -> tuple:
@@ -85,6 +92,7 @@ def forecast(file: str | None, series: str = "air_passengers", date_column: str 
 
     Reading the file, fitting and decomposing run in the task's worker pool (core/workers.py),
     within its time budget; this process only draws the figures."""
+    started = time.perf_counter()
     if model not in dict((v, k) for k, v in MODEL_CHOICES):
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(v for _, v in MODEL_CHOICES)}.")
     horizon = int(horizon)
@@ -97,11 +105,25 @@ def forecast(file: str | None, series: str = "air_passengers", date_column: str 
     payload["notes"] = info.notes + payload["notes"]
     table = result.forecast.copy()
     table["timestamp"] = table["timestamp"].astype(str)
-    summary = (f"**{info.name}**: {info.n} points, frequency `{info.frequency}`, season length {result.season_length}. "
-               f"Model: **{result.model}** ({result.spec}), {payload['latency_ms']:.0f} ms."
+    frequency = FREQUENCY_NAMES.get(info.frequency, info.frequency)
+    summary = (f"**{info.name}**: {info.n:,} points, {frequency}, season length {result.season_length}. "
+               f"Model: **{MODEL_LABELS.get(result.model, result.model)}** ({result.spec}). "
+               f"Time: {timing(payload['latency_ms'], started)}."
                + ("".join(f"\n- {note}" for note in payload["notes"])))
-    return (plot_decomposition(response.decomposition), forecast_figure(result), table.round(4),
-            _csv(table, info.name), result.candidates_table(), summary, payload)
+    return (summary, forecast_figure(result), result.candidates_table(), table.round(4), _csv(table, info.name),
+            plot_decomposition(response.decomposition), payload)
+
+
+def forecast_source(source: str, file: str | None, series: str, date_column: str, value_column: str, model: str,
+                    horizon: float, season_length: float) -> tuple:
+    """The tab's forecast: of the file or of the bundled series, as the source choice says (never
+    silently the other one)."""
+    if source == "file":
+        if not file:
+            raise expected_error(InputError("Upload a CSV or Excel file first (or choose a bundled series)."),
+                                 "forecast_source")
+        return forecast(file, "", date_column, value_column, model, horizon, season_length)
+    return forecast(None, series, "", "", model, horizon, season_length)
 
 
 @user_errors
@@ -117,51 +139,80 @@ def inspect_file(file: str | None) -> tuple:
             gr.update(choices=columns, value=table.value_column or ""), note)
 
 
-def _examples() -> list[list]:
-    files = sorted(p for p in EXAMPLES.glob("*") if p.suffix in {".csv", ".xlsx"}) if EXAMPLES.exists() else []
-    return [[str(p), "", "auto", 12] for p in files]
+def _example_files() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*") if p.suffix in {".csv", ".xlsx"}) if EXAMPLES.exists() else []
 
 
 def build() -> gr.Blocks:
     """The forecasting tab (loads nothing until a request)."""
     with gr.Blocks(analytics_enabled=False) as demo:
         gr.Markdown(
-            "### Forecast a time series\nUpload a CSV or Excel file with a date column and a numeric column, or pick a "
-            "bundled real series. Seasonal naive, ETS, SARIMA and Theta are fitted on your data; **auto** backtests them "
-            "on the series' own tail and keeps the best. Gaps are filled by interpolation. " + card_link(TASK)
-        )
+            "### Forecast a time series\nForecast a bundled real series, or your own CSV or Excel file with a date "
+            "column and a numeric column. Seasonal naive, ETS, SARIMA and Theta are fitted to the data; **auto** "
+            "backtests them on the series' own tail and keeps the best, and the table under the chart shows how each "
+            "did. The shaded bands are 80% and 95% prediction intervals. Gaps are filled by interpolation. "
+            + card_link(TASK))
         with gr.Row():
-            with gr.Column(scale=1):
-                file = gr.File(label="CSV / Excel file (optional)", file_types=[".csv", ".txt", ".xlsx", ".xls"],
-                               type="filepath")
+            with gr.Column(scale=1, min_width=280):
+                source = gr.Radio(SOURCES, value="bundled", label="Forecast")
                 series = gr.Dropdown([(label, key) for key, (label, _, _) in BUNDLED.items()], value="air_passengers",
-                                     label="...or a bundled series (used when no file is uploaded)")
-                detected = gr.Markdown()
-                with gr.Row():
-                    date_column = gr.Dropdown([AUTO], value="", label="Date column", allow_custom_value=True)
-                    value_column = gr.Dropdown([AUTO], value="", label="Value column", allow_custom_value=True)
+                                     label="Bundled series")
+                with gr.Group(visible=False) as file_group:
+                    file = gr.File(label="CSV / Excel file", file_types=[".csv", ".txt", ".xlsx", ".xls"],
+                                   type="filepath", height=120)
+                    detected = gr.Markdown()
+                    with gr.Row():
+                        date_column = gr.Dropdown([AUTO], value="", label="Date column", allow_custom_value=True)
+                        value_column = gr.Dropdown([AUTO], value="", label="Value column", allow_custom_value=True)
                 model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
                 horizon = gr.Slider(1, MAX_HORIZON, value=12, step=1, label="Horizon (steps ahead)")
                 season_length = gr.Number(0, precision=0, minimum=0, maximum=366,
-                                          label="Season length (0 = infer from the frequency)")
+                                          label="Season length (0 = from the frequency, or a cycle found in the data)")
                 run = gr.Button("Forecast", variant="primary")
-            with gr.Column(scale=2):
-                summary = gr.Markdown()
+            with gr.Column(scale=2, min_width=300):
+                summary = gr.Markdown(elem_classes="result-summary")
                 chart = gr.Plot(label="Forecast")
-                metrics = gr.Dataframe(label="Backtest on the series' tail (vs seasonal naive)", interactive=False)
+                metrics = gr.Dataframe(label="Backtest on the series' tail (best first; MASE < 1 beats a naive forecast)",
+                                       interactive=False, wrap=True)
         with gr.Row():
-            with gr.Column():
-                table = gr.Dataframe(label="Forecast table", interactive=False)
-                download = gr.File(label="Forecast as CSV")
-            with gr.Column():
+            with gr.Column(min_width=300):
+                table = gr.Dataframe(label="Forecast table", interactive=False, max_height=360)
+                download = gr.File(label="Forecast as CSV", height=60)
+            with gr.Column(min_width=300):
                 stl = gr.Plot(label="STL decomposition")
-        result = gr.JSON(label="Result (API JSON)")
-        if _examples():
-            gr.Examples(_examples(), inputs=[file, value_column, model, horizon], label="Example files (real data)",
-                        api_name="load_forecast_example", api_visibility="private")
-        file.change(inspect_file, [file], [date_column, value_column, detected], api_name="inspect_forecast_file",
-                    api_visibility="private", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
-        run.click(forecast, [file, series, date_column, value_column, model, horizon, season_length],
-                  [stl, chart, table, download, metrics, summary, result], api_name="forecast",
-                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+        result = api_json()
+        outputs = [summary, chart, metrics, table, download, stl, result]
+        inputs = [source, file, series, date_column, value_column, model, horizon, season_length]
+        events = dict(fn=forecast_source, inputs=inputs, outputs=outputs, concurrency_limit=HEAVY_CONCURRENCY_LIMIT,
+                      trigger_mode="always_last", api_visibility="private")
+
+        source.change(lambda s: (gr.update(visible=s == "bundled"), gr.update(visible=s == "file")), source,
+                      [series, file_group], queue=False, api_name="toggle_forecast_source", api_visibility="private",
+                      show_progress="hidden")
+        run.click(**events, api_name="forecast_selected_source")
+        controls = {"source": source, "series": series, "model": model, "season_length": season_length}
+        for name, control in controls.items():  # a new choice gives a new forecast at once
+            control.input(**events, api_name=f"forecast_on_new_{name}")
+        horizon.release(**events, api_name="forecast_on_new_horizon")
+
+        def forecast_new_file(event, name: str) -> None:  # a new file: detect its columns, then forecast it
+            event.then(inspect_file, [file], [date_column, value_column, detected], api_name=f"inspect_{name}",
+                       api_visibility="private", concurrency_limit=HEAVY_CONCURRENCY_LIMIT).success(
+                **events, api_name=f"forecast_{name}")
+
+        forecast_new_file(file.upload(lambda: "file", outputs=source, queue=False, api_name="choose_file_source",
+                                      api_visibility="private", show_progress="hidden"), "uploaded_file")
+        examples = _example_files()
+        if examples:
+            forecast_new_file(gr.Examples(
+                [[str(p), "file"] for p in examples], inputs=[file, source], examples_per_page=6,
+                label="Example files (real data): click one to forecast it",
+                example_labels=[p.stem.replace("_", " ") for p in examples], api_name="load_forecast_example",
+                api_visibility="private").load_input_event, "example_file")
+        # The public endpoint keeps its documented signature, /forecast(file, series=..., ...): the file
+        # when one is given, else the bundled series. API-only, so its trigger is a button nobody sees.
+        gr.Button(visible=False).click(forecast, [file, series, date_column, value_column, model, horizon, season_length],
+                                       outputs, api_name="forecast", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+        show_first_result(demo, functools.partial(forecast, None, "air_passengers"), [], [], outputs,
+                          name="first_forecast")
     return demo

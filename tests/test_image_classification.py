@@ -184,10 +184,11 @@ def test_empty_sketch_asks_to_draw(sketch):
 
 def test_shipped_artifacts_are_small_and_complete():
     config = load_json(SPEC.model_dir / "config.json")
-    for variant in SPEC.variants:
-        cfg = config["variants"][variant]
+    assert set(SPEC.variants) == {"auto", *config["variants"]}  # auto = the trained models, routed
+    for variant, cfg in config["variants"].items():
         assert len(cfg["labels"]) == 10 and cfg["normalisation"]["std"] > 0
         assert (SPEC.model_dir / cfg["weights"]).stat().st_size < 2_000_000
+    assert (SPEC.model_dir / "domain.npz").stat().st_size < 500_000
 
 
 def test_fashion_adapter_on_held_out_test_images(fashion):
@@ -243,6 +244,34 @@ def test_predict_result_shape_and_grad_cam(fashion):
     assert adapter.explain(frame, 9, size=112).shape == (112, 112, 3)
 
 
+def test_auto_sends_held_out_products_and_digits_to_their_model(fashion, digits):
+    from core.tasks.image_classification import domain
+
+    check = domain.load(SPEC.model_dir)
+    products = domain.product_frames(fashion.x_test[:300])
+    handwriting = domain.product_frames(digits.x_test[:300])
+    assert np.mean([check.route(f)[0] == "fashion" for f in products]) >= 0.98
+    assert np.mean([check.route(f)[0] == "digits" for f in handwriting]) >= 0.98
+    auto = get_model("image_classification", "auto")
+    result = auto.predict(EXAMPLES / "digit_7_drawn.png")
+    assert result["routing"]["model"] == "digits" and result["predictions"][0]["label"] == "7"
+    result = auto.predict(render.product_photo(fashion.x_test[0], 256), explain=True)
+    assert result["routing"]["model"] == "fashion" and result["explanation"].shape == (224, 224, 3)
+
+
+def test_an_unusual_picture_gets_a_warning_and_a_typical_one_does_not(fashion):
+    adapter = get_model("image_classification", "fashion")
+    typical = adapter.predict(None, frame=fashion.x_test[1].astype(np.float32) / 255)
+    assert typical["warning"] is None
+    noise = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    unusual = adapter.predict(None, frame=noise)
+    assert unusual["predictions"][0]["score"] < adapter.confidence_floor
+    assert "unusual" in unusual["warning"] and "product" in unusual["warning"]
+    # the floor is what the evaluation measured and the card reports
+    floors = load_json(SPEC.card_dir / "metrics.json")["domain_check"]["confidence_floor"]
+    assert adapter.confidence_floor == pytest.approx(floors["fashion"])
+
+
 def test_metrics_json_meets_targets_and_schema():
     metrics = load_json(SPEC.card_dir / "metrics.json")
     assert metrics["quick"] is False
@@ -261,13 +290,16 @@ def test_metrics_json_meets_targets_and_schema():
         for sample in variant["samples"]["correct"] + variant["samples"]["misclassified"]:
             assert (SPEC.card_dir / sample["image"]).exists()
     assert "model-index" in (SPEC.card_dir / "README.md").read_text()
+    routing = metrics["domain_check"]["routing_accuracy"]
+    assert routing["fashion"] >= 0.99 and routing["digits"] >= 0.98
 
 
 # ----------------------------------------------------------------------------- API
 
 def _json(result) -> dict:
-    preview, label, cam, payload = result
+    summary, label, preview, cam, payload = result
     assert Path(preview).exists() and Path(cam).exists()
+    assert payload["predictions"][0]["label"] in summary and "model" in summary and "whole request" in summary
     return payload
 
 
@@ -285,6 +317,8 @@ def test_api_classify_image(client):
     digit = _json(client.predict(image=handle_file(str(EXAMPLES / "digit_3_drawn.png")), model="digits",
                                  api_name="/classify_image"))
     assert digit["model"] == "image_classification/digits" and digit["predictions"][0]["label"] == "3"
+    routed = _json(client.predict(image=handle_file(str(EXAMPLES / "digit_3_drawn.png")), api_name="/classify_image"))
+    assert routed["routing"]["model"] == "digits" and routed["predictions"][0]["label"] == "3"  # model="auto"
 
 
 def test_api_classify_sketch(client, tmp_path, digits):
@@ -338,6 +372,8 @@ def test_quick_training_writes_loadable_artifacts(tmp_path):
 
     metrics, model_dir, card_dir = run("image_classification", quick=True, out=tmp_path)
     assert metrics["quick"] is True and set(metrics["variants"]) == {"fashion", "digits"}
+    assert set(metrics["domain_check"]["routing_accuracy"]) == {"fashion", "digits"}
+    assert load("auto", model_dir).predict(EXAMPLES / "fashion_test_bag.png")["routing"]["model"] == "fashion"
     assert (card_dir / "metrics.json").exists() and (card_dir / "README.md").exists()
     adapter = load("digits", model_dir)
     assert adapter.forward(np.zeros((2, 28, 28), dtype=np.float32)).shape == (2, 10)

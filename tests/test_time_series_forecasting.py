@@ -33,7 +33,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 # ------------------------------------------------------------------ data
 @pytest.mark.parametrize("key, freq, m", [("air_passengers", "MS", 12), ("co2", "MS", 12),
-                                          ("elec_equip", "MS", 12), ("sunspots", "YS", 1)])
+                                          ("elec_equip", "MS", 12), ("sunspots", "YS", 10)])
 def test_bundled_series_load_offline(key, freq, m):
     series, info = tsdata.load_bundled(key)
     assert info.frequency == freq and info.season_length == m
@@ -160,6 +160,30 @@ def test_auto_picks_the_best_backtest_model(air):
     json.dumps(payload)
 
 
+def test_a_yearly_series_gets_the_cycle_found_in_its_data_as_season():
+    series, info = tsdata.load_bundled("sunspots")
+    assert info.season_length == 10 and any("found a cycle of 10 steps" in note for note in info.notes)
+    assert tsdata.detect_cycle(np.random.default_rng(0).normal(size=300)) is None  # noise has no cycle
+    steps = np.arange(200)
+    assert tsdata.detect_cycle(np.sin(2 * np.pi * steps / 7) + 0.01 * steps)[0] == 7
+    _, chosen = tsdata.load_bundled("sunspots", season_length=11)  # a season the user sets wins
+    assert chosen.season_length == 11 and not any("cycle" in note for note in chosen.notes)
+
+
+def test_a_non_negative_series_gets_non_negative_intervals_and_a_poor_fit_says_so():
+    series, _ = tsdata.load_bundled("sunspots")
+    result = Forecaster(load_config(SPEC.model_dir), "seasonal_naive").forecast(series, 24, 10)
+    numbers = result.forecast.drop(columns="timestamp")
+    assert (numbers >= 0).all().all()
+    assert any("floored at 0" in note for note in result.notes)
+    unseasonal = Forecaster(load_config(SPEC.model_dir), "seasonal_naive").forecast(series, 24, 1)
+    assert unseasonal.backtest.scores["seasonal_naive"]["mase"] >= 1
+    assert any(note.startswith("hard to forecast") for note in unseasonal.notes)
+    air, _ = tsdata.load_bundled("air_passengers")
+    good = Forecaster(load_config(SPEC.model_dir), "auto").forecast(air, 12, 12)
+    assert not any(note.startswith("hard to forecast") or "floored" in note for note in good.notes)
+
+
 def test_registry_adapter_and_fixed_model(air):
     series, _ = air
     forecaster = get_model("time_series_forecasting", "ets")
@@ -197,7 +221,7 @@ def test_api_forecast_with_file_upload(client):
     assert first["lower_95"] <= first["lower_80"] <= first["mean"] <= first["upper_80"] <= first["upper_95"]
     assert payload["series"]["value_column"] == "passengers" and payload["latency_ms"] > 0
     assert {"mae", "rmse", "smape", "mase"} <= set(payload["candidates"][0])
-    csv_path = out[3]
+    csv_path = out[4]  # outputs: summary, chart, backtest table, forecast table, CSV, STL, JSON
     assert pd.read_csv(csv_path).shape == (24, 6)
 
 

@@ -220,6 +220,14 @@ class Forecaster:
             chosen = "seasonal_naive"
             final = fit_predict(chosen, y, m, horizon, log=log, settings=self.config)
         table = self._table(series, final, horizon)
+        if history.min() >= 0 and (table.drop(columns="timestamp") < 0).any().any():
+            numbers = table.columns.drop("timestamp")
+            table[numbers] = table[numbers].clip(lower=0.0)
+            notes.append("the series is never negative, so the forecast and its intervals are floored at 0")
+        scores = result.scores.get(chosen) if result else None
+        if scores and scores["mase"] >= POOR_MASE:
+            notes.append(f"hard to forecast: on the series' own tail the chosen model's errors were {scores['mase']:.1f}x "
+                         "a seasonal naive's in-sample errors (MASE): read the forecast as a rough guide")
         fitted = None if final.fitted is None else pd.Series(
             np.r_[np.full(len(history) - len(y), np.nan), final.fitted], index=series.index)
         if log:
@@ -236,6 +244,9 @@ class Forecaster:
             frame[f"lower_{level}"] = forecast.lower[level]
             frame[f"upper_{level}"] = forecast.upper[level]
         return frame
+
+
+POOR_MASE = 1.0  # a backtest MASE from here up gets a "hard to forecast" note
 
 
 def _finite_values(series: pd.Series) -> np.ndarray:

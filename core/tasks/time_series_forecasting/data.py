@@ -41,6 +41,9 @@ VALUE_NAME_HINT = re.compile(r"^(value|values|y|target|sales|count|amount)$", re
 
 # pandas offset alias -> season length used by the seasonal models
 SEASON_LENGTH = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "QS": 4, "YS": 1}
+FREQUENCY_NAMES = {"h": "hourly", "D": "daily", "B": "business-daily", "W": "weekly", "MS": "monthly",
+                   "QS": "quarterly", "YS": "yearly", "step": "equally spaced steps (no dates)"}
+MIN_CYCLE_ACF = 0.3  # autocorrelation a cycle must reach to be used as a season
 # median step between timestamps (days) -> frequency, for dates with gaps or irregular spacing
 _STEP_DAYS = [(1 / 24, "h"), (1, "D"), (7, "W"), (30.4, "MS"), (91.3, "QS"), (365.25, "YS")]
 
@@ -481,13 +484,39 @@ def _dated_series(column: pd.Series, name: str, values: np.ndarray, notes: list[
     return series.reindex(_regular_index(series.index[0], series.index[-1], freq)), freq, merged
 
 
-def _season_length(requested: int | None, freq: str, n: int, notes: list[str]) -> int:
-    """The requested season length (0/None: the frequency's usual one), 1 when the series
-    holds fewer than two seasons."""
+def detect_cycle(values: np.ndarray, min_acf: float = MIN_CYCLE_ACF) -> tuple[int, float] | None:
+    """The strongest cycle of a series with no calendar season (yearly data, plain steps), such
+    as the ~11-year sunspot cycle: the lag of the highest local peak of the autocorrelation of
+    the linearly detrended series, between 2 and a third of its length, if that peak reaches
+    `min_acf`. Returns (lag, autocorrelation) or None."""
+    from statsmodels.tsa.stattools import acf
+
+    y = np.asarray(values, dtype=float)
+    max_lag = min(len(y) // 3, MAX_SEASON_LENGTH)
+    if max_lag < 3 or np.ptp(y) == 0:
+        return None
+    steps = np.arange(len(y))
+    detrended = y - np.polyval(np.polyfit(steps, y, 1), steps)
+    r = acf(detrended, nlags=max_lag, fft=True)
+    peaks = [lag for lag in range(2, max_lag) if r[lag] > r[lag - 1] and r[lag] >= r[lag + 1] and r[lag] >= min_acf]
+    if not peaks:
+        return None
+    lag = max(peaks, key=lambda lag: r[lag])
+    return lag, float(r[lag])
+
+
+def _season_length(requested: int | None, freq: str, values: np.ndarray, notes: list[str]) -> int:
+    """The requested season length; 0/None: the frequency's usual one, or for yearly and undated
+    series a cycle found in the data (`detect_cycle`); 1 when the series holds fewer than two seasons."""
     if requested is not None and not 0 <= int(requested) <= MAX_SEASON_LENGTH:
         raise InputError(f"Season length must be between 1 and {MAX_SEASON_LENGTH} (0 = infer it from the "
                          f"frequency); got {requested}.")
+    n = len(values)
     m = int(requested) if requested else SEASON_LENGTH.get(freq, 1)
+    if not requested and m == 1 and (cycle := detect_cycle(values)):
+        m = cycle[0]
+        notes.append(f"found a cycle of {m} steps in the data (autocorrelation {cycle[1]:.2f} at lag {m}, after removing "
+                     "the trend): used as the season length (set one to override)")
     if m > 1 and n < 2 * m + 2:
         notes.append(f"too short for a season of {m} (needs {2 * m + 2} points): seasonality ignored")
         m = 1
@@ -527,7 +556,7 @@ def to_series(frame: pd.DataFrame, date_column: str | None, value_column: str | 
     if np.allclose(series.to_numpy(), series.iloc[0]):
         notes.append("the series is constant")
 
-    m = _season_length(season_length, freq, len(series), notes)
+    m = _season_length(season_length, freq, series.to_numpy(float), notes)
     series.name = name
     info = SeriesInfo(name=name, date_column=date_column, value_column=value_column, frequency=freq,
                       season_length=m, n=len(series), start=str(series.index[0]), end=str(series.index[-1]),
