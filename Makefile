@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test train notebooks readme benchmark clean
+.PHONY: run test train notebooks readme benchmark screenshots clean
 
 $(STAMP): requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ readme: $(STAMP)  ## regenerate the README's metrics table from model_cards/*/me
 
 benchmark: $(STAMP)  ## print latency figures for every task that has a benchmark
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+screenshots: $(STAMP)  ## every tab at 1366 and 390 px into build/screenshots/ (needs Chromium); fails on a visible error
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -148,7 +148,8 @@ class FirstResult:
 def example_gallery(paths: list[Path], captions: list[str], label: str, columns: int = 6) -> gr.Gallery:
     """Example pictures as a compact gallery of thumbnails with captions (a table of examples is
     700 px wide and hides its other columns on a phone). Wire its `.select` with `picked_example`."""
-    return gr.Gallery([(str(p), c) for p, c in zip(paths, captions)], label=label, columns=columns, rows=2,
+    gr.Markdown(label, elem_classes="example-gallery-label")
+    return gr.Gallery([(str(p), c) for p, c in zip(paths, captions)], label=label, show_label=False, columns=columns,
                       height="auto", allow_preview=False, object_fit="contain", interactive=False,
                       buttons=[], elem_classes="example-gallery")
 

@@ -103,13 +103,14 @@ def build() -> gr.Blocks:
                                      height=280)
                     model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
                     run = gr.Button("Classify", variant="primary")
+                    examples = _example_files()
+                    if examples:
+                        gallery = example_gallery(examples, [_caption(p) for p in examples], columns=5,
+                                                  label="**Examples**: held-out test images and re-photographed ones "
+                                                        "(click one to classify it)")
                 with gr.Column(scale=3):
                     outputs = _results_column()
-            examples = _example_files()
             if examples:
-                gallery = example_gallery(examples, [_caption(p) for p in examples], columns=10,
-                                          label="Examples: held-out test images and re-photographed ones (click one "
-                                                "to classify it)")
                 gallery.select(picked_example(examples, "auto"), None, [image, model], api_name="pick_image_example",
                                api_visibility="private", queue=False).then(
                     classify_image, [image, model], list(outputs), api_name="classify_image_example",

@@ -31,6 +31,7 @@ AUTO = ("(detect)", "")
 EXAMPLES = EXAMPLES_DIR / TASK
 MAX_HORIZON = 120
 MAX_PLOTTED_HISTORY = 2000
+TITLE_SIZE = 14  # chart titles that fit a phone's width
 
 
 def plot_decomposition(decomposition: Decomposition) -> go.Figure:
@@ -38,13 +39,15 @@ def plot_decomposition(decomposition: Decomposition) -> go.Figure:
     parts = decomposition.parts
     if len(parts) == 1:
         fig = go.Figure(go.Scatter(x=decomposition.index, y=parts["observed"], name="observed"))
-        fig.update_layout(title=decomposition.title, height=300, margin=dict(l=10, r=10, t=50, b=10))
+        fig.update_layout(title=dict(text=decomposition.title, font_size=TITLE_SIZE), height=300,
+                          margin=dict(l=10, r=10, t=50, b=10))
         return fig
     fig = make_subplots(rows=len(parts), cols=1, shared_xaxes=True, subplot_titles=list(parts), vertical_spacing=0.05)
     for row, (name, values) in enumerate(parts.items(), start=1):
         fig.add_trace(go.Scatter(x=decomposition.index, y=values, name=name, showlegend=False,
                                  mode="lines" if name != "remainder" else "markers", marker=dict(size=3)), row=row, col=1)
-    fig.update_layout(title=decomposition.title, height=620, margin=dict(l=10, r=10, t=60, b=10))
+    fig.update_layout(title=dict(text=decomposition.title, font_size=TITLE_SIZE), height=620,
+                      margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
@@ -71,8 +74,10 @@ def forecast_figure(result, max_history: int = MAX_PLOTTED_HISTORY) -> go.Figure
                                  line=dict(color="rgba(31,119,180,0.7)", dash="dot")))
     fig.add_trace(go.Scatter(x=x, y=table["mean"], name=f"forecast ({result.model})", line=dict(color="rgb(255,127,14)")))
     shown = f" (last {len(history):,} of {len(result.history):,} points shown)" if len(history) < len(result.history) else ""
-    fig.update_layout(title=f"{result.history.name}: {result.spec}{shown}", height=460, hovermode="x unified",
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.15))
+    # the series' name, and the model under it in small type: both fit a phone's width
+    fig.update_layout(title=dict(text=f"{result.history.name}<br><sup>{result.spec}{shown}</sup>", font_size=TITLE_SIZE),
+                      height=460, hovermode="x unified",
+                      margin=dict(l=10, r=10, t=64, b=10), legend=dict(orientation="h", y=-0.15))
     return fig
 
 
