@@ -21,22 +21,27 @@ SKETCH_HELP = "Draw one digit 0-9 with the mouse or a finger, as large as the pa
 SKETCHPAD = "digit-sketchpad"
 
 
-def _summary(result: dict, started: float) -> str:
+def _summary(result: dict, started: float, loading_ms: float) -> str:
     top = result["predictions"][0]
     routing = result.get("routing")
     chosen = (f"the **{routing['model']}** model, chosen automatically ({routing['probability']:.0%} sure the picture is "
               f"{'a handwritten digit' if routing['model'] == 'digits' else 'a product photo'})"
               if routing else f"the **{result['variant']}** model")
-    lines = [f"**{top['label']}** ({top['score']:.0%}), read by {chosen}.", f"Time: {timing(result['latency_ms'], started)}."]
+    lines = [f"**{top['label']}** ({top['score']:.0%}), read by {chosen}.", f"Time: {timing(result['latency_ms'], started, loading_ms)}."]
     if result.get("warning"):
         lines.insert(1, f"⚠️ {result['warning']}")
     return "\n\n".join(lines)
 
 
-def _outputs(result: dict, started: float) -> tuple:
+def _classify(variant: str, image: str | None, frame=None) -> tuple:
+    """Run `variant` on the image (or a ready frame) and return the tab's outputs."""
+    started = time.perf_counter()
+    model = get_model(TASK, variant)
+    loading_ms = (time.perf_counter() - started) * 1000
+    result = model.predict(image, explain=True) if frame is None else model.predict(None, frame=frame, explain=True)
     frame, explanation = result.pop("frame"), result.pop("explanation")
     label = {p["label"]: p["score"] for p in result["predictions"]}
-    return (_summary(result, started), label, image_file(to_preview(frame), "preview"),
+    return (_summary(result, started, loading_ms), label, image_file(to_preview(frame), "preview"),
             image_file(explanation, "grad_cam"), result)
 
 
@@ -45,20 +50,18 @@ def classify_image(image: str | None, model: str = "auto") -> tuple:
     """Classify an uploaded image: "auto" sends it to the model it is for, or force "fashion"
     (products) or "digits" (handwriting). Top-5 classes, Grad-CAM, and a warning when the
     picture looks unlike the model's training images."""
-    started = time.perf_counter()
     if image is None:
         raise InputError("No image received: upload an image first.")
     if model not in MODELS:
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
-    return _outputs(get_model(TASK, model).predict(image, explain=True), started)
+    return _classify(model, image)
 
 
 @user_errors
 def classify_sketch(sketch: dict | None) -> tuple:
     """Read a digit drawn on the sketchpad (MNIST model): top-5 digits."""
-    started = time.perf_counter()
     frame = preprocess_sketch(sketch)  # empty canvas -> InputError asking to draw
-    return _outputs(get_model(TASK, "digits").predict(None, frame=frame, explain=True), started)
+    return _classify("digits", None, frame)
 
 
 def _caption(path) -> str:

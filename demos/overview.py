@@ -12,6 +12,7 @@ import gradio as gr
 from core.artifacts import load_metrics
 from core.registry import TASKS, TaskSpec
 from core.settings import REPO_ROOT
+from demos.metrics import metric_label
 from demos.notebook_view import render_notebook
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -30,9 +31,9 @@ def task_card(spec: TaskSpec) -> str:
     block = metrics.get("variants", {}).get(headline.get("variant"), {})
     model = block.get("model", {})
     direction = {True: "higher is better", False: "lower is better"}.get(headline.get("higher_is_better"), "")
-    metric = (f'<p class="metric">{html.escape(headline.get("label", headline.get("metric", "")))} = '
-              f'{_number(headline.get("value"))}</p><p>{html.escape(direction)}; measured on '
-              f'{html.escape(str(headline.get("split", "held-out data")))}</p>') if headline else "<p>Not evaluated yet.</p>"
+    metric = (f'<p class="metric">{html.escape(metric_label(headline.get("metric", "")))} = '
+              f'{_number(headline.get("value"))}</p><p>{html.escape(direction)}; model <code>{html.escape(str(headline.get("variant")))}'
+              f'</code>, measured on {html.escape(str(headline.get("split", "held-out data")))}</p>') if headline else "<p>Not evaluated yet.</p>"
     latency = model.get("latency_ms")
     endpoints = ", ".join(f"<code>{html.escape(e)}</code>" for e in spec.endpoints)
     return (f'<div><h3>{html.escape(spec.title)}</h3><p>{html.escape(spec.summary)}</p>{metric}'

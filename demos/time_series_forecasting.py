@@ -88,6 +88,7 @@ def _csv(table: pd.DataFrame, name: str) -> str:
 
 
 SOURCES = [("a bundled series", "bundled"), ("my file", "file")]
+N_OUTPUTS = 7  # summary, chart, backtest table, forecast table, CSV, STL, JSON
 
 
 @user_errors
@@ -129,6 +130,14 @@ def forecast_source(source: str, file: str | None, series: str, date_column: str
                                  "forecast_source")
         return forecast(file, "", date_column, value_column, model, horizon, season_length)
     return forecast(None, series, "", "", model, horizon, season_length)
+
+
+def forecast_on_change(source: str, file: str | None, *rest) -> tuple:
+    """The forecast after a choice changed: as `forecast_source`, except that choosing "my file"
+    before uploading one waits for the upload instead of reporting an error."""
+    if source == "file" and not file:
+        return tuple(gr.skip() for _ in range(N_OUTPUTS))
+    return forecast_source(source, file, *rest)
 
 
 @user_errors
@@ -195,10 +204,12 @@ def build() -> gr.Blocks:
                       [series, file_group], queue=False, api_name="toggle_forecast_source", api_visibility="private",
                       show_progress="hidden")
         run.click(**events, api_name="forecast_selected_source")
-        controls = {"source": source, "series": series, "model": model, "season_length": season_length}
+        controls = {"source": source, "series": series, "date_column": date_column, "value_column": value_column,
+                    "model": model, "season_length": season_length}
+        on_change = {**events, "fn": forecast_on_change}
         for name, control in controls.items():  # a new choice gives a new forecast at once
-            control.input(**events, api_name=f"forecast_on_new_{name}")
-        horizon.release(**events, api_name="forecast_on_new_horizon")
+            control.input(**on_change, api_name=f"forecast_on_new_{name}")
+        horizon.release(**on_change, api_name="forecast_on_new_horizon")
 
         def forecast_new_file(event, name: str) -> None:  # a new file: detect its columns, then forecast it
             event.then(inspect_file, [file], [date_column, value_column, detected], api_name=f"inspect_{name}",

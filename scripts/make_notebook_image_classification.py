@@ -29,6 +29,7 @@ data, error analysis, robustness to user-style inputs, Grad-CAM, inference throu
     ("code", """import os
 import numpy as np
 import plotly.express as px
+import plotly.graph_objects as go
 import plotly.io as pio
 import torch
 from PIL import Image
@@ -162,6 +163,27 @@ sketch = {"background": None, "layers": [], "composite": render.drawn_digit(d.x_
 result = adapters["digits"].predict(None, frame=preprocess_sketch(sketch))
 result.pop("frame")
 print("true digit", d.y_test[0], "->", result["predictions"][:3])"""),
+    ("md", """## Which model? Auto routing and unusual inputs
+The app's default model, **auto**, sends each picture to `fashion` or `digits` with a small perceptron on its product
+framing (`core/tasks/image_classification/domain.py`), trained on both training sets, as stored and re-drawn as users
+send them. Each model also warns when its top-class probability is under its *confidence floor*, the 5th percentile of
+that probability on its own validation images. Here both are measured on the held-out test sets."""),
+    ("code", """from core.tasks.image_classification import domain
+from core.tasks.image_classification.data import Splits
+# quick mode: a slice of each split (re-drawing 10,000 test images as user pictures takes a while)
+small = {v: Splits(s.x_train[:1500], s.y_train[:1500], s.x_val[:300], s.y_val[:300], s.x_test[:300], s.y_test[:300],
+                   s.labels) for v, s in data.items()}
+check, domain_metrics = domain.fit(small if QUICK else data, adapters, max_train=1500 if QUICK else 12000)
+for table in domain_metrics["tables"]:
+    print(table["title"])
+    for row in table["rows"]:
+        print("   ", dict(zip(table["columns"], row)))
+tops = {(model, shown): adapters[model].forward(data[shown].x_test).max(1) for model in adapters for shown in adapters}
+fig = go.Figure([go.Histogram(x=tops[("fashion", shown)], name=f"{shown} test images", opacity=0.6, nbinsx=40,
+                              histnorm="probability") for shown in ("fashion", "digits")])
+fig.add_vline(x=check.confidence_floor["fashion"], line_dash="dash", annotation_text="confidence floor")
+fig.update_layout(barmode="overlay", title="fashion model: top-class probability, own vs other test images",
+                  xaxis_title="top-class probability", height=320)"""),
     ("md", "## Export\n`train()` wrote the weights (safetensors, no pickle), `config.json` (labels, normalisation, framing, version), `metrics.json`, the model card and figures."),
     ("code", """for path in sorted(Path(model_dir).iterdir()):
     print(f"{path.name:22s} {file_size_mb(path):.3f} MB")

@@ -89,13 +89,14 @@ def test_favicon_and_link_preview(app_url):
 
 def test_overview_cards_come_from_the_registry_and_the_metrics():
     from core.artifacts import load_metrics
+    from demos.metrics import metric_label
     from demos.overview import card_markdown, task_card
 
     for spec in TASKS.values():
         card = task_card(spec)
         headline = load_metrics(spec.card_dir)["headline"]
         assert spec.title in card and spec.summary in card and all(e in card for e in spec.endpoints)
-        assert headline.get("label", headline["metric"]) in card
+        assert f"{metric_label(headline['metric'])} = " in card and f"<code>{headline['variant']}</code>" in card
         assert ("higher is better" in card) == headline["higher_is_better"]
         markdown = card_markdown(spec)
         assert not markdown.startswith("---") and "](figures/" not in markdown

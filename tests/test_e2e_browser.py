@@ -173,7 +173,7 @@ def test_try_it_opens_the_task_tab_and_a_notebook_renders_in_the_app(page, app_u
 def test_first_load_shows_a_result_and_the_api_json_is_tucked_away(page):
     _tab(page, "Image classification")
     summary = _wait_for_text(page, _summary(page), "Sandal")
-    assert "fashion" in summary and "model" in summary and "whole request on the server" in summary  # both latencies
+    assert "fashion" in summary and "model" in summary and "handling the request on the server" in summary  # both latencies
     assert page.get_by_test_id("label-output-value").first.inner_text().strip() == "Sandal"
     assert page.locator("img[src*='grad_cam']:visible").count() == 1
     assert not page.locator("[data-testid=json]:visible").count()  # closed accordion

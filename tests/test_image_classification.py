@@ -299,7 +299,7 @@ def test_metrics_json_meets_targets_and_schema():
 def _json(result) -> dict:
     summary, label, preview, cam, payload = result
     assert Path(preview).exists() and Path(cam).exists()
-    assert payload["predictions"][0]["label"] in summary and "model" in summary and "whole request" in summary
+    assert payload["predictions"][0]["label"] in summary and "model" in summary and "handling the request on the server" in summary
     return payload
 
 
