@@ -1,0 +1,60 @@
+"""Shipped weights of the YOLO11n-seg model, and loading them back without unpickling anything.
+
+`export(checkpoint, out_dir)` reads a training checkpoint (an ultralytics .pt, a pickle that only
+training code opens) and writes `yolo11n_seg.safetensors` (float16, ~5.7 MB), `config.json`
+(classes, image size, architecture) and `yolo11n_seg.onnx` (for the speed comparison).
+`load_yolo(model_dir)` rebuilds the network from ultralytics' YAML and loads the safetensors.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from core.settings import apply_offline_defaults
+
+apply_offline_defaults()
+
+ARCHITECTURE = "yolo11n-seg.yaml"
+WEIGHTS = "yolo11n_seg.safetensors"
+ONNX = "yolo11n_seg.onnx"
+
+
+def export(checkpoint: Path, out_dir: Path, imgsz: int, onnx: bool = True) -> dict:
+    """Write the safetensors weights, config.json and (optionally) the ONNX model into `out_dir`."""
+    from safetensors.torch import save_file
+    from ultralytics import YOLO
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = YOLO(str(checkpoint))
+    state = {k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous()
+             for k, v in model.model.state_dict().items()}
+    save_file(state, str(out_dir / WEIGHTS))
+    names = [model.model.names[i] for i in range(len(model.model.names))]
+    config = {"task": "object_detection", "architecture": ARCHITECTURE, "weights": WEIGHTS, "classes": names,
+              "imgsz": int(imgsz), "onnx": ONNX if onnx else None}
+    if onnx:
+        exported = Path(model.export(format="onnx", imgsz=imgsz, simplify=False, dynamic=False, verbose=False))
+        shutil.move(str(exported), out_dir / ONNX)
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2))
+    return config
+
+
+def load_yolo(model_dir: Path) -> Any:
+    """An ultralytics YOLO object with the shipped weights (float32), ready for `.predict`."""
+    from safetensors.torch import load_file
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import SegmentationModel
+
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    network = SegmentationModel(config["architecture"], nc=len(config["classes"]), verbose=False)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / config["weights"])).items()}
+    network.load_state_dict(state, strict=True)
+    network.names = dict(enumerate(config["classes"]))
+    network.requires_grad_(False).eval()
+    yolo = YOLO(config["architecture"], task="segment")
+    yolo.model = network
+    return yolo
