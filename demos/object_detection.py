@@ -1,0 +1,113 @@
+"""Task 02 tab: find the 12 kinds of objects in a picture, with boxes, scores and counts.
+
+UI wiring only: the model, its inputs and its drawings live in core/tasks/object_detection/.
+The model runs in the task's worker processes (one model per process; core/workers.py).
+Public endpoint: /detect_objects(image, conf=0.25, iou=0.7, classes=[], multiscale=False).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.errors import InputError
+from core.registry import EXAMPLES_DIR
+from core.tasks.object_detection.render import colour
+from core.tasks.object_detection.scenes import CLASSES
+from core.workers import run_heavy
+from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, picked_example,
+                          show_first_result, timing, user_errors)
+
+TASK = "object_detection"
+VARIANT = "scenes"
+EXAMPLES = EXAMPLES_DIR / TASK
+COLUMNS = ["label", "score", "x1", "y1", "x2", "y2"]
+
+
+def example_files() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*.jpg")) if EXAMPLES.exists() else []
+
+
+def counts_figure(counts: dict[str, int]) -> go.Figure:
+    """Objects per class, as bars in the classes' box colours."""
+    labels = list(counts)
+    fig = go.Figure(go.Bar(x=labels, y=[counts[k] for k in labels],
+                           marker_color=[f"rgb{colour(CLASSES.index(k))}" for k in labels]))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="objects", yaxis_dtick=1)
+    return fig
+
+
+def check_thresholds(conf: float, iou: float) -> None:
+    if not (0 <= float(conf) <= 1 and 0 <= float(iou) <= 1):
+        raise InputError("Confidence and IoU thresholds must be between 0 and 1.")
+
+
+@user_errors
+def detect_objects(image: str | None, conf: float = 0.25, iou: float = 0.7, classes: list[str] | None = None,
+                   multiscale: bool = False) -> tuple:
+    """Boxes of the objects in `image` (with a confidence of at least `conf`; `iou`: overlap above which
+    two boxes of a class are merged; `classes`: keep only these; `multiscale`: test-time augmentation
+    and tiles for large images)."""
+    started = time.perf_counter()
+    if image is None:
+        raise InputError("No image received: upload a picture first.")
+    check_thresholds(conf, iou)
+    response = run_heavy(TASK, VARIANT, "detect", image, float(conf), float(iou), list(classes or []), bool(multiscale))
+    payload = response.payload
+    found = payload["detections"]
+    table = pd.DataFrame([[d["label"], d["score"], *d["box"]] for d in found], columns=COLUMNS)
+    summary = (f"**{len(found)} object{'s' if len(found) != 1 else ''}** "
+               + (f"({', '.join(f'{n} {k}' for k, n in payload['counts'].items())}) " if found else "")
+               + f"at confidence >= {conf:.2f}. Time: {timing(payload['latency_ms'], started)}.")
+    annotated = image_file(response.annotated, "detections")
+    return summary, annotated, table, counts_figure(payload["counts"]), annotated, payload
+
+
+def build() -> gr.Blocks:
+    """The detection tab (loads no model until a request)."""
+    examples = example_files()
+    with gr.Blocks(analytics_enabled=False) as demo:
+        gr.Markdown(
+            "### Object detection\nA YOLO11n model trained by this project, from scratch, on generated scenes: emoji "
+            "pictures of 12 kinds of objects (dog, cat, bird, horse, car, bicycle, airplane, apple, banana, pizza, sports "
+            "ball, umbrella) on real photographs. It finds those cartoon objects, not real animals in photos. "
+            + card_link(TASK))
+        with gr.Row():
+            with gr.Column(scale=2, min_width=280):
+                image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
+                                 label="Picture: objects are found as soon as it is uploaded", height=280)
+                conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence threshold")
+                iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label="IoU threshold (box merging)")
+                classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
+                multiscale = gr.Checkbox(False, label="Multi-scale (test-time augmentation; tiles for large pictures)")
+                run = gr.Button("Detect", variant="primary")
+                if examples:
+                    gallery = example_gallery(examples, [p.stem.replace("_", " ") for p in examples],
+                                              label="**Examples**: held-out scenes on photographs no training scene "
+                                                    "used (click one to run it)")
+            with gr.Column(scale=3, min_width=300):
+                summary = gr.Markdown(elem_classes="result-summary")
+                annotated = gr.Image(label="Detections", type="filepath", interactive=False, height=420,
+                                     buttons=["download", "fullscreen"])
+                table = gr.Dataframe(headers=COLUMNS, label="Detections (pixels of your picture)", interactive=False,
+                                     max_height=300)
+                counts = gr.Plot(label="Objects per class")
+                download = gr.File(label="Annotated picture (PNG)", height=60)
+                result = api_json()
+        outputs = [summary, annotated, table, counts, download, result]
+        inputs = [image, conf, iou, classes, multiscale]
+        run.click(detect_objects, inputs, outputs, api_name="detect_objects", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+        for name, event in {"upload": image.upload, "conf": conf.release, "iou": iou.release, "classes": classes.input,
+                            "multiscale": multiscale.input}.items():
+            event(detect_objects, inputs, outputs, api_name=f"detect_on_new_{name}", api_visibility="private",
+                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT, trigger_mode="always_last")
+        if examples:
+            gallery.select(picked_example(examples), None, image, api_name="pick_detection_example",
+                           api_visibility="private", queue=False).then(
+                detect_objects, inputs, outputs, api_name="detect_example", api_visibility="private",
+                concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+            show_first_result(demo, detect_objects, [image], [str(examples[0])], outputs, name="first_detection")
+    return demo
