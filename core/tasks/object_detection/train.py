@@ -15,6 +15,7 @@ The shipped weights are exported from them (see export.py).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import logging
 import sys
@@ -98,6 +99,90 @@ def fit(cfg: TrainConfig, root: Path = DATA_ROOT, resume: bool = False) -> Path:
                 resume=resume)
     log.info("training finished after %.1f min; weights in %s", (time.time() - started) / 60, run / "weights")
     return run
+
+
+def hardware() -> str:
+    """What trained the weights, for the card: "N-core CPU (model name)"."""
+    name = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("model name")), "")
+    return f"{len(os.sched_getaffinity(0))}-core CPU ({name or 'unknown model'})"
+
+
+def evaluate_and_write(model_dir: Path, card_dir: Path, cfg: TrainConfig, root: Path, run: Path,
+                       quick: bool) -> dict[str, dict]:
+    """Evaluate the exported model on the held-out test scenes and write metrics, figures and the
+    cards of both tasks (`card_dir` is detection's; segmentation's is its sibling). Returns
+    {"object_detection": metrics, "instance_segmentation": metrics}."""
+    import ultralytics
+
+    from core.artifacts import file_size_mb, measure_latency_ms, save_json
+    from core.tasks.object_detection import card
+    from core.tasks.object_detection.adapter import load
+    from core.tasks.object_detection.evaluate import detection_metrics, segmentation_scores
+    from core.tasks.object_detection.export import WEIGHTS
+    from core.tasks.object_detection.scenes import make_scene
+
+    model = load("scenes", model_dir)
+    scores = detection_metrics(model.yolo, prepare_scenes(cfg, root), cfg.imgsz)
+    scores.update(segmentation_scores(model.yolo, range(cfg.test_scenes), cfg.imgsz))
+    example = make_scene(9001, "test", 480).image
+    info = {"name": "YOLO11n-seg (scenes)", "architecture": "YOLO11n-seg from ultralytics' YAML, trained from scratch",
+            "parameters": int(sum(p.numel() for p in model.yolo.model.parameters())),
+            "size_mb": file_size_mb(model_dir / WEIGHTS),
+            "latency_ms": measure_latency_ms(lambda: model.detect(example), repeats=3 if quick else 20),
+            "latency_note": f"one 480 px picture at {cfg.imgsz} px: reading + forward + drawing, eager PyTorch on "
+                            f"{hardware()}, median",
+            "hardware": hardware(), "epochs": cfg.epochs, "imgsz": cfg.imgsz, "batch": cfg.batch,
+            "ultralytics": ultralytics.__version__}
+    splits = {"train": cfg.train_scenes, "validation": cfg.val_scenes, "test": cfg.test_scenes}
+    rows = card.history(run / "results.csv")
+    out = {}
+    for task, task_card_dir in (("object_detection", card_dir), ("instance_segmentation", card_dir.parent / "instance_segmentation")):
+        figures = []
+        if rows:
+            card.curves_figure(rows, task_card_dir / "figures" / "training_curves.png")
+            figures.append("figures/training_curves.png")
+        pictures = [(model.detect(make_scene(seed, "test", 480).image, 0.25).annotated if task == "object_detection"
+                     else model.segment(make_scene(seed, "test", 480).image, 0.25).overlay) for seed in (9000, 9003, 9014)]
+        card.examples_figure(pictures, task_card_dir / "figures" / "held_out_examples.png")
+        figures.append("figures/held_out_examples.png")
+        metrics = card.build_metrics(task, scores, info, splits, rows, figures, quick)
+        card.write_card(task, metrics, task_card_dir)
+        out[task] = metrics
+    shared = model_dir.parent / "instance_segmentation"
+    shared.mkdir(parents=True, exist_ok=True)
+    save_json({"task": "instance_segmentation", "shares_model_of": "object_detection",
+               "note": "the segmentation tab runs the object_detection model (one YOLO11n-seg for both)"},
+              shared / "config.json")
+    return out
+
+
+def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
+    """`python -m core.train object_detection`: generate scenes, train, export the weights into
+    `out_dir`, evaluate on held-out scenes, write both tasks' metrics and cards."""
+    from core.tasks.object_detection.export import export
+
+    cfg = QUICK if quick else FULL
+    out_dir, card_dir = Path(out_dir), Path(card_dir)
+    root = out_dir.parent.parent / "scenes" if quick else DATA_ROOT  # a quick run stays in its temporary folder
+    run = fit(cfg, root)
+    export(run / "weights" / "best.pt", out_dir, cfg.imgsz, onnx=not quick)
+    return evaluate_and_write(out_dir, card_dir, cfg, root, run, quick)["object_detection"]
+
+
+def train_segmentation(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
+    """`python -m core.train instance_segmentation`: the segmentation tab uses the detection model, so this
+    evaluates the shipped one (a quick run trains a tiny one first) and writes the segmentation card."""
+    out_dir, card_dir = Path(out_dir), Path(card_dir)
+    detection_dir, detection_cards = out_dir.parent / "object_detection", card_dir.parent / "object_detection"
+    if quick:
+        train(detection_dir, detection_cards, quick=True)
+        return json.loads((card_dir / "metrics.json").read_text())
+    run = DATA_ROOT / FULL.name
+    return evaluate_and_write(detection_dir, detection_cards, FULL, DATA_ROOT, run, quick)["instance_segmentation"]
 
 
 def main() -> None:
