@@ -95,6 +95,32 @@ TASKS: dict[str, TaskSpec] = {
             trainer="core.tasks.image_classification.train:train",
         ),
         TaskSpec(
+            name="object_detection",
+            number=2,
+            title="Object detection",
+            summary="Finds 12 kinds of objects (animals, vehicles, fruit, pizza, balls, umbrellas) in a picture, with "
+                    "boxes, scores and counts: a YOLO11n trained by this project on generated scenes with exact "
+                    "ground truth.",
+            endpoints=("/detect_objects",),
+            variants=("scenes",),
+            loader="core.tasks.object_detection.adapter:load",
+            demo="demos.object_detection:build",
+            trainer="core.tasks.object_detection.train:train",
+            runs_in_worker=True,
+        ),
+        TaskSpec(
+            name="instance_segmentation",
+            number=3,
+            title="Instance segmentation",
+            summary="Outlines every object of the same 12 kinds pixel by pixel, one mask per instance, with its area "
+                    "and a COCO RLE mask: the mask head of the detection model.",
+            endpoints=("/segment_instances",),
+            variants=("scenes",),
+            loader="core.tasks.object_detection.adapter:load_shared",
+            demo="demos.instance_segmentation:build",
+            trainer="core.tasks.object_detection.train:train_segmentation",
+        ),
+        TaskSpec(
             name="time_series_forecasting",
             number=10,
             title="Time-series forecasting",

@@ -13,6 +13,8 @@ shared queue.
 """
 from __future__ import annotations
 
+import logging
+
 import multiprocessing
 import os
 import threading
@@ -122,12 +124,21 @@ def task_pool(task: str) -> TaskPool:
 
 
 def _import_loader(task: str) -> None:
-    """In a worker: import the task's adapter module (and its libraries) ahead of the first request."""
+    """In a worker: import the task's adapter module (and its libraries) and load its default model
+    ahead of the first request; an adapter with a `warm()` method runs it too (a first inference
+    that sets up the model's lazy state). A model that cannot load is left for the request to report."""
     import importlib
 
-    from core.registry import get_task
+    from core.registry import get_model, get_task
 
     importlib.import_module(get_task(task).loader.partition(":")[0])
+    try:
+        model = get_model(task)
+    except Exception as exc:  # noqa: BLE001 - the first request gets the real, user-facing error
+        logging.getLogger("ml_portfolio").warning("Could not preload the %s model: %s", task, exc)
+        return
+    if hasattr(model, "warm"):
+        model.warm()
 
 
 def warm_up(tasks: list[str]) -> None:

@@ -1,6 +1,8 @@
 """The task table and the lazy, bounded, thread-safe model cache."""
 from __future__ import annotations
 
+import json
+
 import threading
 import time
 
@@ -68,5 +70,9 @@ def test_shipped_weights_are_small_and_never_pickles():
         assert sum(p.stat().st_size for p in files) < 10e6, spec.name
         assert all(p.suffix in {".safetensors", ".onnx", ".npz", ".json"} for p in files), files
         weights = [p for p in files if p.suffix != ".json"]
-        # a task fitted on the user's data ships a configuration only; every other task ships weights
-        assert bool(weights) != spec.fits_per_request, (spec.name, weights)
+        # a task fitted on the user's data, or served by another task's model, ships a configuration
+        # only; every other task ships weights
+        shares = json.loads((spec.model_dir / "config.json").read_text()).get("shares_model_of")
+        assert bool(weights) != (spec.fits_per_request or bool(shares)), (spec.name, weights)
+        if shares:
+            assert shares in TASKS and any(TASKS[shares].model_dir.glob("*.safetensors"))

@@ -49,6 +49,12 @@ def read_image(source: Any) -> tuple[np.ndarray, float]:
     return np.asarray(picture.convert("RGB")), original / max(picture.size)
 
 
+def bgr(image: np.ndarray) -> np.ndarray:
+    """Ultralytics reads a numpy picture as OpenCV does, in BGR order: an RGB array must be flipped
+    (without it, colours swap and the classes with them)."""
+    return np.ascontiguousarray(image[..., ::-1])
+
+
 def mask_rle(mask: np.ndarray) -> dict:
     """COCO run-length encoding of a binary mask: {"size": [h, w], "counts": str}."""
     from pycocotools import mask as coco_mask
@@ -66,6 +72,10 @@ class SceneModel:
         self.imgsz = int(imgsz)
         self.variant = variant
 
+    def warm(self) -> None:
+        """One inference on a blank picture: ultralytics sets its predictor up on the first call."""
+        self.forward(np.zeros((64, 64, 3), dtype=np.uint8), masks=True)
+
     def class_ids(self, names: list[str] | None) -> list[int] | None:
         """Indices of `names` (None or empty: every class); unknown names are an InputError."""
         if not names:
@@ -78,8 +88,8 @@ class SceneModel:
     def forward(self, image: np.ndarray, conf: float = 0.25, iou: float = 0.7, classes: list[int] | None = None,
                 masks: bool = True, augment: bool = False) -> Prediction:
         """One pass of the model over the whole image."""
-        result = self.yolo.predict(image, imgsz=self.imgsz, conf=conf, iou=iou, classes=classes, retina_masks=masks,
-                                   augment=augment, verbose=False)[0]
+        result = self.yolo.predict(bgr(image), imgsz=self.imgsz, conf=conf, iou=iou, classes=classes,
+                                   retina_masks=masks, augment=augment, verbose=False)[0]
         boxes = result.boxes
         found = None
         if masks:
@@ -204,3 +214,8 @@ def load(variant: str, model_dir: Path) -> SceneModel:
         raise KeyError(f"Unknown variant {variant!r}")
     config = json.loads((Path(model_dir) / "config.json").read_text())
     return SceneModel(load_yolo(model_dir), config["classes"], config["imgsz"], variant)
+
+
+def load_shared(variant: str, model_dir: Path) -> SceneModel:
+    """Instance segmentation's loader: the detection task's model (one YOLO11n-seg for both)."""
+    return load(variant, Path(model_dir).parent / "object_detection")

@@ -17,6 +17,7 @@ DATA = {
 }
 DETECTION_KEYS = ("box_map50_95", "box_map50", "box_precision", "box_recall")
 SEGMENTATION_KEYS = ("mask_map50_95", "mask_map50", "miou", "pixel_accuracy")
+TARGETS = {"box_map50_95": 0.60, "box_map50": 0.85, "mask_map50_95": 0.50}  # the project's goals for this model
 
 
 def history(results_csv: Path) -> list[dict]:
@@ -121,6 +122,11 @@ def card_body(task: str, metrics: dict, other_task_metrics: dict | None = None) 
         metrics_table(block["metrics"]),
         "",
     ]
+    goals = [(k, v) for k, v in TARGETS.items() if k in block["metrics"]]
+    if goals:
+        lines += ["Against the project's targets: " + "; ".join(
+            f"{k} {block['metrics'][k]:.3f} vs {v:.2f} ({'met' if block['metrics'][k] >= v else 'not met yet'})"
+            for k, v in goals) + ".", ""]
     if not detection:
         lines += ["mIoU is the mean over the 12 classes of the IoU between predicted and true class maps (each "
                   "detected mask painted in score order at confidence 0.25); pixel accuracy counts background pixels "

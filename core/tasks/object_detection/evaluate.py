@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.tasks.object_detection.adapter import bgr
 from core.tasks.object_detection.scenes import CLASSES, make_scene
 
 
@@ -52,7 +53,7 @@ def segmentation_scores(yolo: Any, seeds: range, imgsz: int, conf: float = 0.25)
     for seed in seeds:
         scene = make_scene(seed, "test", imgsz)
         truth = class_map(scene.masks, scene.labels, scene.image.shape[:2])
-        result = yolo.predict(scene.image, imgsz=imgsz, conf=conf, retina_masks=True, verbose=False)[0]
+        result = yolo.predict(bgr(scene.image), imgsz=imgsz, conf=conf, retina_masks=True, verbose=False)[0]
         predicted = np.zeros_like(truth)
         if result.masks is not None:
             masks = result.masks.data.cpu().numpy() > 0.5
