@@ -46,6 +46,7 @@ def load_yolo(model_dir: Path) -> Any:
     """An ultralytics YOLO object with the shipped weights (float32), ready for `.predict`."""
     from safetensors.torch import load_file
     from ultralytics import YOLO
+    from ultralytics.cfg import DEFAULT_CFG_DICT
     from ultralytics.nn.tasks import SegmentationModel
 
     model_dir = Path(model_dir)
@@ -54,6 +55,8 @@ def load_yolo(model_dir: Path) -> Any:
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / config["weights"])).items()}
     network.load_state_dict(state, strict=True)
     network.names = dict(enumerate(config["classes"]))
+    network.args = {**DEFAULT_CFG_DICT, "imgsz": config["imgsz"], "task": "segment"}  # what a checkpoint would carry
+    network.task = "segment"
     network.requires_grad_(False).eval()
     yolo = YOLO(config["architecture"], task="segment")
     yolo.model = network
