@@ -169,6 +169,24 @@ def picked_example(paths: list[Path], *also: Any) -> Callable[[gr.SelectData], A
     return pick
 
 
+def run_example_on_select(gallery: gr.Gallery, paths: list[Path], target: gr.components.Component,
+                          fn: Callable[..., Any], inputs: list, outputs: list, name: str, concurrency_limit: int,
+                          also: tuple[Any, ...] = (), also_to: tuple[gr.components.Component, ...] = ()) -> None:
+    """Clicking an example of `gallery` puts it into `target` (and `also` into `also_to`), then runs
+    `fn(*inputs)` into `outputs`: the result appears at once. Events: pick_<name>, run_<name>."""
+    gallery.select(picked_example(paths, *also), None, [target, *also_to] if also_to else target,
+                   api_name=f"pick_{name}", api_visibility="private", queue=False).then(
+        fn, inputs, outputs, api_name=f"run_{name}", api_visibility="private", concurrency_limit=concurrency_limit)
+
+
+def rerun_on(triggers: dict[str, Callable[..., Any]], prefix: str, **event: Any) -> None:
+    """Attach the same event (fn, inputs, outputs...) to each trigger (a component's `.input`,
+    `.release`, `.upload`...), named <prefix>_<key>: a new choice gives a new result at once,
+    and only the last of quick successive changes runs."""
+    for key, trigger in triggers.items():
+        trigger(**event, api_name=f"{prefix}_{key}", api_visibility="private", trigger_mode="always_last")
+
+
 def select_brush_js(elem_id: str) -> str:
     """Browser-side: select the brush of the sketchpad `elem_id` (Gradio starts it, and leaves it
     after "Clear", with no tool selected, so a first stroke would draw nothing). Retries while

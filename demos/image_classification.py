@@ -8,8 +8,8 @@ import gradio as gr
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR, get_model
 from core.tasks.image_classification.preprocess import preprocess_sketch, to_preview
-from demos.common import (CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, picked_example,
-                          select_brush_js, show_first_result, timing, user_errors)
+from demos.common import (CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, rerun_on,
+                          run_example_on_select, select_brush_js, show_first_result, timing, user_errors)
 
 TASK = "image_classification"
 MODEL_CHOICES = [("auto: picks the model from the picture", "auto"), ("fashion: products", "fashion"),
@@ -114,16 +114,12 @@ def build() -> gr.Blocks:
                 with gr.Column(scale=3):
                     outputs = _results_column()
             if examples:
-                gallery.select(picked_example(examples, "auto"), None, [image, model], api_name="pick_image_example",
-                               api_visibility="private", queue=False).then(
-                    classify_image, [image, model], list(outputs), api_name="classify_image_example",
-                    api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
+                run_example_on_select(gallery, examples, image, classify_image, [image, model], list(outputs),
+                                      "image_example", CONCURRENCY_LIMIT, also=("auto",), also_to=(model,))
             run.click(classify_image, [image, model], list(outputs), api_name="classify_image",
                       concurrency_limit=CONCURRENCY_LIMIT)
-            image.upload(classify_image, [image, model], list(outputs), api_name="classify_uploaded_image",
-                         api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
-            model.input(classify_image, [image, model], list(outputs), api_name="reclassify_with_model",
-                        api_visibility="private", concurrency_limit=CONCURRENCY_LIMIT)
+            rerun_on({"upload": image.upload, "model": model.input}, "classify_on_new", fn=classify_image,
+                     inputs=[image, model], outputs=list(outputs), concurrency_limit=CONCURRENCY_LIMIT)
             if FIRST_EXAMPLE.exists():
                 show_first_result(demo, classify_image, [image, model], [str(FIRST_EXAMPLE), "auto"], list(outputs),
                                   name="first_image_result")

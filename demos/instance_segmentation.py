@@ -15,7 +15,7 @@ import pandas as pd
 from core.errors import InputError
 from core.workers import run_heavy
 from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, output_file,
-                          picked_example, show_first_result, timing, user_errors)
+                          rerun_on, run_example_on_select, show_first_result, timing, user_errors)
 from demos.object_detection import VARIANT, check_thresholds, example_files
 
 TASK = "instance_segmentation"
@@ -79,15 +79,12 @@ def build() -> gr.Blocks:
         inputs = [image, conf, iou, opacity]
         run.click(segment_instances, inputs, outputs, api_name="segment_instances",
                   concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
-        for name, event in {"upload": image.upload, "conf": conf.release, "iou": iou.release,
-                            "opacity": opacity.release}.items():
-            event(segment_instances, inputs, outputs, api_name=f"segment_on_new_{name}", api_visibility="private",
-                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT, trigger_mode="always_last")
+        rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "opacity": opacity.release},
+                 "segment_on_new", fn=segment_instances, inputs=inputs, outputs=outputs,
+                 concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         if examples:
-            gallery.select(picked_example(examples), None, image, api_name="pick_segmentation_example",
-                           api_visibility="private", queue=False).then(
-                segment_instances, inputs, outputs, api_name="segment_example", api_visibility="private",
-                concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+            run_example_on_select(gallery, examples, image, segment_instances, inputs, outputs, "segmentation_example",
+                                  HEAVY_CONCURRENCY_LIMIT)
             show_first_result(demo, segment_instances, [image], [str(examples[-1])], outputs,
                               name="first_segmentation")
     return demo

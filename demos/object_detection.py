@@ -18,8 +18,8 @@ from core.registry import EXAMPLES_DIR
 from core.tasks.object_detection.render import colour
 from core.tasks.object_detection.scenes import CLASSES
 from core.workers import run_heavy
-from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, picked_example,
-                          show_first_result, timing, user_errors)
+from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, rerun_on,
+                          run_example_on_select, show_first_result, timing, user_errors)
 
 TASK = "object_detection"
 VARIANT = "scenes"
@@ -100,14 +100,11 @@ def build() -> gr.Blocks:
         outputs = [summary, annotated, table, counts, download, result]
         inputs = [image, conf, iou, classes, multiscale]
         run.click(detect_objects, inputs, outputs, api_name="detect_objects", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
-        for name, event in {"upload": image.upload, "conf": conf.release, "iou": iou.release, "classes": classes.input,
-                            "multiscale": multiscale.input}.items():
-            event(detect_objects, inputs, outputs, api_name=f"detect_on_new_{name}", api_visibility="private",
-                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT, trigger_mode="always_last")
+        rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "classes": classes.input,
+                  "multiscale": multiscale.input}, "detect_on_new", fn=detect_objects, inputs=inputs, outputs=outputs,
+                 concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         if examples:
-            gallery.select(picked_example(examples), None, image, api_name="pick_detection_example",
-                           api_visibility="private", queue=False).then(
-                detect_objects, inputs, outputs, api_name="detect_example", api_visibility="private",
-                concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+            run_example_on_select(gallery, examples, image, detect_objects, inputs, outputs, "detection_example",
+                                  HEAVY_CONCURRENCY_LIMIT)
             show_first_result(demo, detect_objects, [image], [str(examples[0])], outputs, name="first_detection")
     return demo

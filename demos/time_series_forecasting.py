@@ -21,8 +21,8 @@ from core.workers import run_heavy
 from core.tasks.time_series_forecasting.adapter import MODEL_LABELS
 from core.tasks.time_series_forecasting.data import BUNDLED, FREQUENCY_NAMES
 from core.tasks.time_series_forecasting.decompose import Decomposition, stl_decomposition
-from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, expected_error, output_file, show_first_result,
-                          timing, user_errors)
+from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, expected_error, output_file, rerun_on,
+                          show_first_result, timing, user_errors)
 
 TASK = "time_series_forecasting"
 MODEL_CHOICES = [("auto (best backtest)", "auto"), ("seasonal naive (baseline)", "seasonal_naive"),
@@ -206,10 +206,10 @@ def build() -> gr.Blocks:
         run.click(**events, api_name="forecast_selected_source")
         controls = {"source": source, "series": series, "date_column": date_column, "value_column": value_column,
                     "model": model, "season_length": season_length}
-        on_change = {**events, "fn": forecast_on_change}
-        for name, control in controls.items():  # a new choice gives a new forecast at once
-            control.input(**on_change, api_name=f"forecast_on_new_{name}")
-        horizon.release(**on_change, api_name="forecast_on_new_horizon")
+        on_change = {**{k: v for k, v in events.items() if k not in ("trigger_mode", "api_visibility")},
+                     "fn": forecast_on_change}
+        rerun_on({**{name: control.input for name, control in controls.items()}, "horizon": horizon.release},
+                 "forecast_on_new", **on_change)
 
         def forecast_new_file(event, name: str) -> None:  # a new file: detect its columns, then forecast it
             event.then(inspect_file, [file], [date_column, value_column, detected], api_name=f"inspect_{name}",

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.artifacts import now_iso, save_json
 from core.model_card import metrics_table, write_model_card
-from core.tasks.object_detection.scenes import BACKGROUNDS, CLASSES
+from core.tasks.object_detection.scenes import BACKGROUNDS
 
 DATA = {
     "name": "generated scenes: Noto Color Emoji objects (12 COCO classes) on scikit-image photographs",
