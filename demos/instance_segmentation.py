@@ -16,7 +16,7 @@ from core.errors import InputError
 from core.workers import run_heavy
 from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, output_file,
                           rerun_on, run_example_on_select, show_first_result, timing, user_errors)
-from demos.object_detection import VARIANT, check_thresholds, example_files
+from demos.object_detection import VARIANT, check_thresholds, example_files, picture_and_thresholds
 
 TASK = "instance_segmentation"
 MODEL_TASK = "object_detection"  # one model serves both tabs
@@ -56,10 +56,7 @@ def build() -> gr.Blocks:
             "outline: every instance gets its own mask, even where objects overlap. " + card_link(TASK))
         with gr.Row():
             with gr.Column(scale=2, min_width=280):
-                image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
-                                 label="Picture: segmented as soon as it is uploaded", height=280)
-                conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence threshold")
-                iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label="IoU threshold (instance merging)")
+                image, conf, iou = picture_and_thresholds("segmented", "instance merging")
                 opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
                 run = gr.Button("Segment", variant="primary")
                 if examples:

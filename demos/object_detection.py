@@ -40,6 +40,16 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
     return fig
 
 
+def picture_and_thresholds(action: str, merging: str) -> tuple[gr.Image, gr.Slider, gr.Slider]:
+    """The inputs both tabs of this model start with: a picture (run as soon as it is uploaded, with
+    `action` saying what happens), the confidence threshold and the IoU threshold for `merging`."""
+    image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
+                     label=f"Picture: {action} as soon as it is uploaded", height=280)
+    conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence threshold")
+    iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label=f"IoU threshold ({merging})")
+    return image, conf, iou
+
+
 def check_thresholds(conf: float, iou: float) -> None:
     if not (0 <= float(conf) <= 1 and 0 <= float(iou) <= 1):
         raise InputError("Confidence and IoU thresholds must be between 0 and 1.")
@@ -77,10 +87,7 @@ def build() -> gr.Blocks:
             + card_link(TASK))
         with gr.Row():
             with gr.Column(scale=2, min_width=280):
-                image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
-                                 label="Picture: objects are found as soon as it is uploaded", height=280)
-                conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence threshold")
-                iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label="IoU threshold (box merging)")
+                image, conf, iou = picture_and_thresholds("objects are found", "box merging")
                 classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
                 multiscale = gr.Checkbox(False, label="Multi-scale (test-time augmentation; tiles for large pictures)")
                 run = gr.Button("Detect", variant="primary")

@@ -56,20 +56,21 @@ def _open(browser, app_url: str, viewport: dict):
     return page
 
 
-@pytest.fixture
-def page(browser, app_url):
-    page = _open(browser, app_url, DESKTOP)
+def _visit(browser, app_url: str, viewport: dict):
+    page = _open(browser, app_url, viewport)
     yield page
     _assert_secure_and_offline(page, app_url)
     page.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    yield from _visit(browser, app_url, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser, app_url):
-    page = _open(browser, app_url, PHONE)
-    yield page
-    _assert_secure_and_offline(page, app_url)
-    page.close()
+    yield from _visit(browser, app_url, PHONE)
 
 
 def _assert_secure_and_offline(page, app_url: str) -> None:
