@@ -76,6 +76,7 @@ class Settings:
     max_image_pixels: int       # larger images are refused before they are decoded
     max_editor_layers: int      # sketchpad / image editor layers accepted in one value
     max_files_per_request: int  # file references in one event's inputs
+    max_video_seconds: float    # longer videos are refused before a frame is decoded
     queue_max_size: int
     concurrency_limit: int
     session_capacity: int       # Gradio sessions kept (least recently used dropped first)
@@ -100,6 +101,7 @@ class Settings:
             max_image_pixels=max(1, _env_int("MAX_IMAGE_PIXELS", 40_000_000)),
             max_editor_layers=max(1, _env_int("MAX_EDITOR_LAYERS", 4)),
             max_files_per_request=max(1, _env_int("MAX_FILES_PER_REQUEST", 8)),
+            max_video_seconds=max(1.0, _env_float("MAX_VIDEO_SECONDS", 60.0)),
             queue_max_size=max(1, _env_int("QUEUE_MAX_SIZE", 512)),
             concurrency_limit=max(1, _env_int("CONCURRENCY_LIMIT", 4)),
             session_capacity=max(10, _env_int("SESSION_CAPACITY", 2000)),

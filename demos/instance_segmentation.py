@@ -16,7 +16,7 @@ from core.errors import InputError
 from core.workers import run_heavy
 from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, output_file,
                           rerun_on, run_example_on_select, show_first_result, timing, user_errors)
-from demos.object_detection import VARIANT, check_thresholds, example_files, picture_and_thresholds
+from demos.object_detection import VARIANT, check_thresholds, example_captions, example_files, picture_and_thresholds
 
 TASK = "instance_segmentation"
 MODEL_TASK = "object_detection"  # one model serves both tabs
@@ -60,7 +60,7 @@ def build() -> gr.Blocks:
                 opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
                 run = gr.Button("Segment", variant="primary")
                 if examples:
-                    gallery = example_gallery(examples, [p.stem.replace("_", " ") for p in examples],
+                    gallery = example_gallery(examples, example_captions(examples),
                                               label="**Examples**: held-out scenes (click one to run it)")
             with gr.Column(scale=3, min_width=300):
                 summary = gr.Markdown(elem_classes="result-summary")

@@ -2,10 +2,12 @@
 
 UI wiring only: the model, its inputs and its drawings live in core/tasks/object_detection/.
 The model runs in the task's worker processes (one model per process; core/workers.py).
-Public endpoint: /detect_objects(image, conf=0.25, iou=0.7, classes=[], multiscale=False).
+Public endpoints: /detect_objects(image, conf=0.25, iou=0.7, classes=[], multiscale=False), and
+/detect_objects_video(video, ...) from the Video sub-tab (demos/object_detection_video.py).
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from core.registry import EXAMPLES_DIR
 from core.tasks.object_detection.render import colour
 from core.tasks.object_detection.scenes import CLASSES
 from core.workers import run_heavy
+from demos.object_detection_video import build_section
 from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, rerun_on,
                           run_example_on_select, show_first_result, timing, user_errors)
 
@@ -29,6 +32,12 @@ COLUMNS = ["label", "score", "x1", "y1", "x2", "y2"]
 
 def example_files() -> list[Path]:
     return sorted(p for p in EXAMPLES.glob("*.jpg")) if EXAMPLES.exists() else []
+
+
+def example_captions(paths: list[Path]) -> list[str]:
+    """What each example scene holds ("2 cats, dog"), from captions.json written with the examples."""
+    known = json.loads((EXAMPLES / "captions.json").read_text()) if (EXAMPLES / "captions.json").exists() else {}
+    return [known.get(p.name, p.stem.replace("_", " ")) for p in paths]
 
 
 def counts_figure(counts: dict[str, int]) -> go.Figure:
@@ -85,25 +94,28 @@ def build() -> gr.Blocks:
             "pictures of 12 kinds of objects (dog, cat, bird, horse, car, bicycle, airplane, apple, banana, pizza, sports "
             "ball, umbrella) on real photographs. It finds those cartoon objects, not real animals in photos. "
             + card_link(TASK))
-        with gr.Row():
-            with gr.Column(scale=2, min_width=280):
-                image, conf, iou = picture_and_thresholds("objects are found", "box merging")
-                classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
-                multiscale = gr.Checkbox(False, label="Multi-scale (test-time augmentation; tiles for large pictures)")
-                run = gr.Button("Detect", variant="primary")
-                if examples:
-                    gallery = example_gallery(examples, [p.stem.replace("_", " ") for p in examples],
-                                              label="**Examples**: held-out scenes on photographs no training scene "
-                                                    "used (click one to run it)")
-            with gr.Column(scale=3, min_width=300):
-                summary = gr.Markdown(elem_classes="result-summary")
-                annotated = gr.Image(label="Detections", type="filepath", interactive=False, height=420,
-                                     buttons=["download", "fullscreen"])
-                table = gr.Dataframe(headers=COLUMNS, label="Detections (pixels of your picture)", interactive=False,
-                                     max_height=300)
-                counts = gr.Plot(label="Objects per class")
-                download = gr.File(label="Annotated picture (PNG)", height=60)
-                result = api_json()
+        with gr.Tab("Picture"):
+            with gr.Row():
+                with gr.Column(scale=2, min_width=280):
+                    image, conf, iou = picture_and_thresholds("objects are found", "box merging")
+                    classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
+                    multiscale = gr.Checkbox(False, label="Multi-scale (test-time augmentation; tiles for large pictures)")
+                    run = gr.Button("Detect", variant="primary")
+                    if examples:
+                        gallery = example_gallery(examples, example_captions(examples),
+                                                  label="**Examples**: held-out scenes on photographs no training scene "
+                                                        "used (click one to run it)")
+                with gr.Column(scale=3, min_width=300):
+                    summary = gr.Markdown(elem_classes="result-summary")
+                    annotated = gr.Image(label="Detections", type="filepath", interactive=False, height=420,
+                                         buttons=["download", "fullscreen"])
+                    table = gr.Dataframe(headers=COLUMNS, label="Detections (pixels of your picture)", interactive=False,
+                                         max_height=300)
+                    counts = gr.Plot(label="Objects per class")
+                    download = gr.File(label="Annotated picture (PNG)", height=60)
+                    result = api_json()
+        with gr.Tab("Video"):
+            build_section()
         outputs = [summary, annotated, table, counts, download, result]
         inputs = [image, conf, iou, classes, multiscale]
         run.click(detect_objects, inputs, outputs, api_name="detect_objects", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)

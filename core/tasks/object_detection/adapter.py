@@ -181,6 +181,21 @@ class SceneModel:
                                       self.classes)
         return DetectionResponse(payload, annotated)
 
+    def detect_frames(self, frames: list[np.ndarray], conf: float = 0.25, iou: float = 0.7,
+                      classes: list[str] | None = None, scale: float = 1.0) -> list[tuple[list[dict], np.ndarray]]:
+        """Video frames (RGB arrays) to [(detections in source-video pixels, annotated frame)]: the
+        detection tab sends a video's frames in small batches, so it can show progress between them."""
+        if not 0.0 <= conf <= 1.0 or not 0.0 <= iou <= 1.0:
+            raise InputError("Confidence and IoU thresholds must be between 0 and 1.")
+        ids = self.class_ids(classes)
+        out = []
+        for frame in frames:
+            prediction = self.forward(frame, conf, iou, ids, masks=False)
+            prediction.scale = scale
+            out.append((self.detections(prediction), render.draw_boxes(frame, prediction.boxes, prediction.labels,
+                                                                       prediction.scores, self.classes)))
+        return out
+
     def segment(self, source: Any, conf: float = 0.25, iou: float = 0.7, opacity: float = 0.5) -> "SegmentationResponse":
         """Instances for /segment_instances: the JSON (with RLE masks), the overlay and the instance map."""
         if not 0.0 <= opacity <= 1.0:

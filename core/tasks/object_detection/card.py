@@ -20,15 +20,22 @@ SEGMENTATION_KEYS = ("mask_map50_95", "mask_map50", "miou", "pixel_accuracy")
 TARGETS = {"box_map50_95": 0.60, "box_map50": 0.85, "mask_map50_95": 0.50}  # the project's goals for this model
 
 
-def history(results_csv: Path) -> list[dict]:
-    """Per-epoch losses and validation mAP from ultralytics' results.csv."""
-    if not results_csv.exists():
-        return []
+def history(results_csvs: list[Path]) -> list[dict]:
+    """Per-epoch losses and validation mAP from ultralytics' results.csv of each training stage, in
+    order, numbered on from one stage to the next (missing files are skipped)."""
+    rows: list[dict] = []
+    for results_csv in results_csvs:
+        if results_csv.exists():
+            rows.extend(_stage_history(results_csv, first_epoch=len(rows)))
+    return rows
+
+
+def _stage_history(results_csv: Path, first_epoch: int) -> list[dict]:
     rows = []
     with results_csv.open() as handle:
         for row in csv.DictReader(handle):
             row = {k.strip(): v for k, v in row.items()}
-            rows.append({"epoch": int(float(row["epoch"])),
+            rows.append({"epoch": first_epoch + int(float(row["epoch"])),
                          "train_box_loss": float(row["train/box_loss"]), "train_seg_loss": float(row["train/seg_loss"]),
                          "val_box_loss": float(row["val/box_loss"]), "val_seg_loss": float(row["val/seg_loss"]),
                          "val_box_map50_95": float(row["metrics/mAP50-95(B)"]),

@@ -1,7 +1,11 @@
 """Train the YOLO11n-seg model of tasks 02 (detection) and 03 (instance segmentation).
 
-    .venv/bin/python -m core.tasks.object_detection.train            # full run (~75 min on 2 cores)
+    .venv/bin/python -m core.tasks.object_detection.train            # full run (~100 min on 2 cores)
     .venv/bin/python -m core.tasks.object_detection.train --quick    # seconds-long smoke run
+
+The full run has two stages (`FULL_STAGES`): 40 epochs from scratch on 2,400 scenes, then 25
+epochs that continue from its best weights on 2,400 *new* scenes at a lower learning rate. A
+stage whose run already finished is skipped, so an interrupted recipe picks up where it stood.
 
 Scenes come from `scenes.py` (train, validation and test on different photographs), written in
 the YOLO layout under data/object_detection/ (kept out of git; regenerated when missing). The
@@ -43,9 +47,17 @@ class TrainConfig:
     test_scenes: int = 500
     close_mosaic: int = 5
     name: str = "scenes_v1"
+    first_train_seed: int = 0  # the training scenes are seeds first_train_seed .. + train_scenes
+    start_from: str | None = None  # a previous stage's run name: continue from its best weights
+    lr0: float | None = None  # None: ultralytics' "auto" (AdamW, 0.000625 for 12 classes here)
+    warmup_epochs: float = 3.0
 
 
-FULL = TrainConfig()
+STAGE_1 = TrainConfig()
+STAGE_2 = TrainConfig(epochs=25, first_train_seed=2400, start_from="scenes_v1", lr0=0.0004, warmup_epochs=1.0,
+                      name="scenes_v2")
+FULL_STAGES = (STAGE_1, STAGE_2)
+FULL = FULL_STAGES[-1]  # the configuration of the shipped weights
 QUICK = TrainConfig(imgsz=128, epochs=1, batch=8, train_scenes=16, val_scenes=8, test_scenes=8, close_mosaic=0,
                     name="quick")
 
@@ -53,10 +65,11 @@ QUICK = TrainConfig(imgsz=128, epochs=1, batch=8, train_scenes=16, val_scenes=8,
 def prepare_scenes(cfg: TrainConfig, root: Path = DATA_ROOT) -> Path:
     """Write the scenes of every split (skipped when the folder already holds them); return the data yaml."""
     folder = root / f"{cfg.name}_data_{cfg.imgsz}"
-    for split, count in (("train", cfg.train_scenes), ("val", cfg.val_scenes), ("test", cfg.test_scenes)):
+    for split, count, first in (("train", cfg.train_scenes, cfg.first_train_seed), ("val", cfg.val_scenes, 0),
+                                ("test", cfg.test_scenes, 0)):
         images = folder / split / "images"
         if not images.exists() or len(list(images.glob("*.jpg"))) != count:
-            write_yolo_split(folder, split, count, size=cfg.imgsz)
+            write_yolo_split(folder, split, count, size=cfg.imgsz, first_seed=first)
     return write_dataset_yaml(folder)
 
 
@@ -90,15 +103,40 @@ def fit(cfg: TrainConfig, root: Path = DATA_ROOT, resume: bool = False) -> Path:
         done = min(trainer.epoch + 1, trainer.epochs)  # called once more for the final validation
         log.info("epoch %d/%d done after %.1f min: %s", done, trainer.epochs, (time.time() - started) / 60, metrics)
 
-    model = YOLO(str(run / "weights" / "last.pt")) if resume else YOLO("yolo11n-seg.yaml")
+    if resume:
+        model = YOLO(str(run / "weights" / "last.pt"))
+    elif cfg.start_from:
+        model = YOLO(str(root / cfg.start_from / "weights" / "best.pt"))
+    else:
+        model = YOLO("yolo11n-seg.yaml")
+    schedule = {"optimizer": "AdamW", "lr0": cfg.lr0} if cfg.lr0 else {}
+    # pretrained=True is what makes ultralytics copy the loaded checkpoint's weights into the new run
     model.add_callback("on_train_start", use_both_cores)
     model.add_callback("on_fit_epoch_end", progress)
     model.train(data=str(data), imgsz=cfg.imgsz, epochs=cfg.epochs, batch=cfg.batch, device="cpu", workers=0,
-                pretrained=False, amp=False, plots=False, project=str(root), name=cfg.name, exist_ok=True,
+                pretrained=cfg.start_from is not None, amp=False, plots=False, project=str(root), name=cfg.name, exist_ok=True,
                 seed=SEED, deterministic=True, close_mosaic=cfg.close_mosaic, patience=cfg.epochs, verbose=False,
-                resume=resume)
+                warmup_epochs=cfg.warmup_epochs, resume=resume, **schedule)
     log.info("training finished after %.1f min; weights in %s", (time.time() - started) / 60, run / "weights")
     return run
+
+
+def finished(cfg: TrainConfig, root: Path = DATA_ROOT) -> bool:
+    """True when the run of `cfg` completed all its epochs (its best weights and every results row exist)."""
+    run = root / cfg.name
+    results = run / "results.csv"
+    return (run / "weights" / "best.pt").exists() and results.exists() and \
+        len(results.read_text().strip().splitlines()) - 1 >= cfg.epochs
+
+
+def fit_stages(stages: tuple[TrainConfig, ...], root: Path = DATA_ROOT, resume: bool = False) -> Path:
+    """Run each stage that has not finished yet (resuming the interrupted one); return the last run folder."""
+    for cfg in stages:
+        if finished(cfg, root):
+            continue
+        interrupted = resume and (root / cfg.name / "weights" / "last.pt").exists()
+        fit(cfg, root, resume=interrupted)
+    return root / stages[-1].name
 
 
 def hardware() -> str:
@@ -111,10 +149,11 @@ def hardware() -> str:
     return f"{len(os.sched_getaffinity(0))}-core CPU ({name or 'unknown model'})"
 
 
-def evaluate_and_write(model_dir: Path, card_dir: Path, cfg: TrainConfig, root: Path, run: Path,
+def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfig, ...], root: Path,
                        quick: bool) -> dict[str, dict]:
     """Evaluate the exported model on the held-out test scenes and write metrics, figures and the
-    cards of both tasks (`card_dir` is detection's; segmentation's is its sibling). Returns
+    cards of both tasks (`card_dir` is detection's; segmentation's is its sibling). `stages` are the
+    training runs that made the weights, the last one's settings being those of the model. Returns
     {"object_detection": metrics, "instance_segmentation": metrics}."""
     import ultralytics
 
@@ -125,6 +164,7 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, cfg: TrainConfig, root: 
     from core.tasks.object_detection.export import WEIGHTS
     from core.tasks.object_detection.scenes import make_scene
 
+    cfg = stages[-1]
     model = load("scenes", model_dir)
     scores = detection_metrics(model.yolo, prepare_scenes(cfg, root), cfg.imgsz)
     scores.update(segmentation_scores(model.yolo, range(cfg.test_scenes), cfg.imgsz))
@@ -135,10 +175,14 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, cfg: TrainConfig, root: 
             "latency_ms": measure_latency_ms(lambda: model.detect(example), repeats=3 if quick else 20),
             "latency_note": f"one 480 px picture at {cfg.imgsz} px: reading + forward + drawing, eager PyTorch on "
                             f"{hardware()}, median",
-            "hardware": hardware(), "epochs": cfg.epochs, "imgsz": cfg.imgsz, "batch": cfg.batch,
+            "hardware": hardware(), "epochs": sum(stage.epochs for stage in stages),
+            "stages": [f"{stage.epochs} epochs on training scenes {stage.first_train_seed}-"
+                       f"{stage.first_train_seed + stage.train_scenes - 1}"
+                       + (f", continuing at lr {stage.lr0}" if stage.start_from else " from scratch")
+                       for stage in stages], "imgsz": cfg.imgsz, "batch": cfg.batch,
             "ultralytics": ultralytics.__version__}
-    splits = {"train": cfg.train_scenes, "validation": cfg.val_scenes, "test": cfg.test_scenes}
-    rows = card.history(run / "results.csv")
+    splits = {"train": sum(stage.train_scenes for stage in stages), "validation": cfg.val_scenes, "test": cfg.test_scenes}
+    rows = card.history([root / stage.name / "results.csv" for stage in stages])
     out = {}
     for task, task_card_dir in (("object_detection", card_dir), ("instance_segmentation", card_dir.parent / "instance_segmentation")):
         figures = []
@@ -168,9 +212,9 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     cfg = QUICK if quick else FULL
     out_dir, card_dir = Path(out_dir), Path(card_dir)
     root = out_dir.parent.parent / "scenes" if quick else DATA_ROOT  # a quick run stays in its temporary folder
-    run = fit(cfg, root)
+    run = fit(cfg, root) if quick else fit_stages(FULL_STAGES, root)
     export(run / "weights" / "best.pt", out_dir, cfg.imgsz, onnx=False)  # ONNX: made by the benchmark when needed
-    return evaluate_and_write(out_dir, card_dir, cfg, root, run, quick)["object_detection"]
+    return evaluate_and_write(out_dir, card_dir, (QUICK,) if quick else FULL_STAGES, root, quick)["object_detection"]
 
 
 def train_segmentation(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
@@ -181,8 +225,7 @@ def train_segmentation(out_dir: Path, card_dir: Path, quick: bool = False) -> di
     if quick:
         train(detection_dir, detection_cards, quick=True)
         return json.loads((card_dir / "metrics.json").read_text())
-    run = DATA_ROOT / FULL.name
-    return evaluate_and_write(detection_dir, detection_cards, FULL, DATA_ROOT, run, quick)["instance_segmentation"]
+    return evaluate_and_write(detection_dir, detection_cards, FULL_STAGES, DATA_ROOT, quick)["instance_segmentation"]
 
 
 def main() -> None:
@@ -190,7 +233,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run from last.pt")
     args = parser.parse_args()
-    fit(QUICK if args.quick else FULL, resume=args.resume)
+    if args.quick:
+        fit(QUICK, resume=args.resume)
+    else:
+        fit_stages(FULL_STAGES, resume=args.resume)
 
 
 if __name__ == "__main__":
