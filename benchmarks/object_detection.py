@@ -1,14 +1,12 @@
-"""Latency of the detection/segmentation model on this machine (CPU): eager PyTorch (what the tabs
-serve) against ONNX Runtime (exported here, into a temporary folder), the model's forward pass
-and the full adapter calls, with 1 and 2 torch threads.
+"""Latency of the detection/segmentation model on this machine (CPU): ONNX Runtime (what the tabs
+serve) against eager PyTorch, the forward pass and the full adapter calls, with the one torch
+thread a worker process uses and with two.
 
     python benchmarks/object_detection.py
 """
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,34 +16,33 @@ from core.settings import apply_offline_defaults  # noqa: E402
 apply_offline_defaults()
 
 from core.artifacts import measure_latency_ms  # noqa: E402
-from core.registry import get_model  # noqa: E402
+from core.registry import TASKS  # noqa: E402
+from core.tasks.object_detection.adapter import bgr, load  # noqa: E402
 from core.tasks.object_detection.scenes import make_scene  # noqa: E402
 
 
 def main() -> None:
     import torch
-    from ultralytics import YOLO
 
-    model = get_model("object_detection", "scenes")
+    model_dir = TASKS["object_detection"].model_dir
+    served, eager = load("scenes", model_dir, backend="onnx"), load("scenes", model_dir, backend="torch")
     picture = make_scene(9001, "test", 480).image
     large = make_scene(9014, "test", 1600).image
-    exported = Path(model.yolo.export(format="onnx", imgsz=model.imgsz, simplify=False, dynamic=False, verbose=False))
-    onnx_path = Path(tempfile.mkdtemp()) / exported.name
-    shutil.move(str(exported), onnx_path)
-    onnx = YOLO(str(onnx_path), task="segment")
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        eager = measure_latency_ms(lambda: model.yolo.predict(picture, imgsz=model.imgsz, verbose=False), repeats=20)
-        print(f"{f'eager PyTorch predict, {threads} torch thread(s)':50s} {eager:8.1f} ms")
-    onnx_ms = measure_latency_ms(lambda: onnx.predict(picture, imgsz=model.imgsz, verbose=False), repeats=20)
-    print(f"{'ONNX Runtime predict (its own default threads)':50s} {onnx_ms:8.1f} ms")
+        ms = measure_latency_ms(lambda: eager.yolo.predict(bgr(picture), imgsz=eager.imgsz, verbose=False), repeats=20)
+        print(f"{f'eager PyTorch predict, {threads} torch thread(s)':55s} {ms:8.1f} ms")
+    ms = measure_latency_ms(lambda: served.yolo.predict(bgr(picture), imgsz=served.imgsz, verbose=False), repeats=20)
+    print(f"{'ONNX Runtime predict (its default threads)':55s} {ms:8.1f} ms")
     torch.set_num_threads(1)
-    for name, fn in [
-        ("/detect_objects adapter call, 480 px picture", lambda: model.detect(picture)),
-        ("/segment_instances adapter call, 480 px picture", lambda: model.segment(picture)),
-        ("/detect_objects multi-scale (tiles), 1600 px picture", lambda: model.detect(large, multiscale=True)),
-    ]:
-        print(f"{name:50s} {measure_latency_ms(fn, repeats=10):8.1f} ms")
+    for backend, model in (("ONNX", served), ("eager", eager)):
+        for name, fn in [
+            ("/detect_objects call, 480 px picture", lambda: model.detect(picture)),
+            ("/segment_instances call, 480 px picture", lambda: model.segment(picture)),
+            ("/detect_objects multi-scale (tiles), 1600 px", lambda: model.detect(large, multiscale=True)),
+            ("/detect_objects_video, 8 frames of 480 px", lambda: model.detect_frames([picture] * 8)),
+        ]:
+            print(f"{f'{backend}: {name}':55s} {measure_latency_ms(fn, repeats=10):8.1f} ms")
 
 
 if __name__ == "__main__":

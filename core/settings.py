@@ -13,6 +13,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+
+def cache_dir() -> Path:
+    """Where files derived on this machine are kept (an ONNX export of shipped weights, opt-in
+    downloads): $ML_PORTFOLIO_CACHE, or ~/.cache/ml-portfolio. Deleting it is always safe."""
+    return Path(os.environ.get("ML_PORTFOLIO_CACHE") or Path.home() / ".cache" / "ml-portfolio")
+
 OFFLINE_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",

@@ -3,16 +3,21 @@
 `export(checkpoint, out_dir)` reads a training checkpoint (an ultralytics .pt, a pickle that only
 training code opens) and writes `yolo11n_seg.safetensors` (float16, ~5.7 MB), `config.json`
 (classes, image size, architecture) and `yolo11n_seg.onnx` (for the speed comparison).
-`load_yolo(model_dir)` rebuilds the network from ultralytics' YAML and loads the safetensors.
+`load_yolo(model_dir)` rebuilds the network from ultralytics' YAML and loads the safetensors;
+`load_onnx(model_dir)` serves the same weights through ONNX Runtime (faster on CPU: see the card),
+from an export made once per machine into core.settings.cache_dir().
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.settings import apply_offline_defaults
+from core.settings import apply_offline_defaults, cache_dir
 
 apply_offline_defaults()
 
@@ -61,3 +66,28 @@ def load_yolo(model_dir: Path) -> Any:
     yolo = YOLO(config["architecture"], task="segment")
     yolo.model = network
     return yolo
+
+
+def onnx_file(model_dir: Path) -> Path:
+    """The ONNX export of the weights in `model_dir` (made on first use, then reused): in the cache,
+    named by the hash of the weights and config, so new weights get a new export."""
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    digest = hashlib.sha256((model_dir / config["weights"]).read_bytes() + json.dumps(config).encode()).hexdigest()[:16]
+    target = cache_dir() / "onnx" / f"{Path(config['weights']).stem}-{digest}.onnx"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    yolo = load_yolo(model_dir)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        yolo.model.pt_path = str(Path(work) / "model.pt")  # ultralytics writes the export next to this name
+        exported = Path(yolo.export(format="onnx", imgsz=config["imgsz"], simplify=False, dynamic=False, verbose=False))
+        os.replace(exported, target)  # atomic: a worker exporting at the same time never sees half a file
+    return target
+
+
+def load_onnx(model_dir: Path) -> Any:
+    """An ultralytics YOLO object that runs the weights of `model_dir` with ONNX Runtime."""
+    from ultralytics import YOLO
+
+    return YOLO(str(onnx_file(model_dir)), task="segment")

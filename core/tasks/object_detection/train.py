@@ -165,16 +165,25 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfi
     from core.tasks.object_detection.scenes import make_scene
 
     cfg = stages[-1]
-    model = load("scenes", model_dir)
-    scores = detection_metrics(model.yolo, prepare_scenes(cfg, root), cfg.imgsz)
+    model = load("scenes", model_dir)  # as served: ONNX Runtime
+    data = prepare_scenes(cfg, root)
+    scores = detection_metrics(model.yolo, data, cfg.imgsz)
     scores.update(segmentation_scores(model.yolo, range(cfg.test_scenes), cfg.imgsz))
     example = make_scene(9001, "test", 480).image
+    repeats = 3 if quick else 20
+    eager = load("scenes", model_dir, backend="torch")
+    eager_scores = detection_metrics(eager.yolo, data, cfg.imgsz)
+    backends = {name: {"latency_ms": measure_latency_ms(lambda m=served: m.detect(example), repeats=repeats),
+                       "box_map50_95": result["box_map50_95"], "box_map50": result["box_map50"],
+                       "mask_map50_95": result["mask_map50_95"]}
+                for name, served, result in (("onnx", model, scores), ("torch", eager, eager_scores))}
     info = {"name": "YOLO11n-seg (scenes)", "architecture": "YOLO11n-seg from ultralytics' YAML, trained from scratch",
-            "parameters": int(sum(p.numel() for p in model.yolo.model.parameters())),
+            "parameters": int(sum(p.numel() for p in eager.yolo.model.parameters())),
             "size_mb": file_size_mb(model_dir / WEIGHTS),
-            "latency_ms": measure_latency_ms(lambda: model.detect(example), repeats=3 if quick else 20),
-            "latency_note": f"one 480 px picture at {cfg.imgsz} px: reading + forward + drawing, eager PyTorch on "
+            "latency_ms": backends["onnx"]["latency_ms"],
+            "latency_note": f"one 480 px picture at {cfg.imgsz} px: reading + forward + drawing, ONNX Runtime on "
                             f"{hardware()}, median",
+            "backends": backends,
             "hardware": hardware(), "epochs": sum(stage.epochs for stage in stages),
             "stages": [f"{stage.epochs} epochs on training scenes {stage.first_train_seed}-"
                        f"{stage.first_train_seed + stage.train_scenes - 1}"
