@@ -101,8 +101,8 @@ TASKS: dict[str, TaskSpec] = {
             summary="Finds 12 kinds of objects (animals, vehicles, fruit, pizza, balls, umbrellas) in a picture, with "
                     "boxes, scores and counts: a YOLO11n trained by this project on generated scenes with exact "
                     "ground truth.",
-            endpoints=("/detect_objects",),
-            variants=("scenes",),
+            endpoints=("/detect_objects", "/detect_objects_video"),
+            variants=("scenes", "coco"),  # coco: opt-in, installed by core.tasks.object_detection.coco
             loader="core.tasks.object_detection.adapter:load",
             demo="demos.object_detection:build",
             trainer="core.tasks.object_detection.train:train",
@@ -115,7 +115,7 @@ TASKS: dict[str, TaskSpec] = {
             summary="Outlines every object of the same 12 kinds pixel by pixel, one mask per instance, with its area "
                     "and a COCO RLE mask: the mask head of the detection model.",
             endpoints=("/segment_instances",),
-            variants=("scenes",),
+            variants=("scenes", "coco"),
             loader="core.tasks.object_detection.adapter:load_shared",
             demo="demos.instance_segmentation:build",
             trainer="core.tasks.object_detection.train:train_segmentation",

@@ -16,7 +16,7 @@ from core.errors import InputError
 from core.workers import run_heavy
 from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_gallery, image_file, output_file,
                           rerun_on, run_example_on_select, show_first_result, timing, user_errors)
-from demos.object_detection import VARIANT, check_thresholds, example_captions, example_files, picture_and_thresholds
+from demos.object_detection import check_inputs, example_captions, example_files, model_choice, picture_and_thresholds
 
 TASK = "instance_segmentation"
 MODEL_TASK = "object_detection"  # one model serves both tabs
@@ -24,16 +24,17 @@ COLUMNS = ["#", "label", "score", "area (px)", "area (%)", "x1", "y1", "x2", "y2
 
 
 @user_errors
-def segment_instances(image: str | None, conf: float = 0.25, iou: float = 0.7, opacity: float = 0.5) -> tuple:
+def segment_instances(image: str | None, conf: float = 0.25, iou: float = 0.7, opacity: float = 0.5,
+                      model: str = "scenes") -> tuple:
     """Instance masks of the objects in `image` with a confidence of at least `conf`, drawn at `opacity`;
     the JSON gives each instance's label, score, box, area and COCO RLE mask."""
     started = time.perf_counter()
     if image is None:
         raise InputError("No image received: upload a picture first.")
-    check_thresholds(conf, iou)
+    check_inputs(model, conf, iou)
     if not 0 <= float(opacity) <= 1:
         raise InputError("Opacity must be between 0 and 1.")
-    response = run_heavy(MODEL_TASK, VARIANT, "segment", image, float(conf), float(iou), float(opacity))
+    response = run_heavy(MODEL_TASK, model, "segment", image, float(conf), float(iou), float(opacity))
     payload = response.payload
     found = payload["instances"]
     table = pd.DataFrame([[i + 1, d["label"], d["score"], d["area"], d["area_percent"], *d["box"]]
@@ -57,6 +58,7 @@ def build() -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=2, min_width=280):
                 image, conf, iou = picture_and_thresholds("segmented", "instance merging")
+                model = model_choice()
                 opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
                 run = gr.Button("Segment", variant="primary")
                 if examples:
@@ -73,7 +75,7 @@ def build() -> gr.Blocks:
                     json_file = gr.File(label="Result (JSON, masks as COCO RLE)", height=60)
                 result = api_json()
         outputs = [summary, overlay, table, masks, json_file, result]
-        inputs = [image, conf, iou, opacity]
+        inputs = [image, conf, iou, opacity, model]
         run.click(segment_instances, inputs, outputs, api_name="segment_instances",
                   concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "opacity": opacity.release},

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR
-from core.tasks.object_detection.render import colour
+from core.tasks.object_detection.render import css_colour
 from core.tasks.object_detection.scenes import CLASSES
 from core.workers import run_heavy
 from demos.object_detection_video import build_section
@@ -25,7 +25,7 @@ from demos.common import (HEAVY_CONCURRENCY_LIMIT, api_json, card_link, example_
                           run_example_on_select, show_first_result, timing, user_errors)
 
 TASK = "object_detection"
-VARIANT = "scenes"
+VARIANTS = ("scenes", "coco")
 EXAMPLES = EXAMPLES_DIR / TASK
 COLUMNS = ["label", "score", "x1", "y1", "x2", "y2"]
 
@@ -44,7 +44,7 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
     """Objects per class, as bars in the classes' box colours."""
     labels = list(counts)
     fig = go.Figure(go.Bar(x=labels, y=[counts[k] for k in labels],
-                           marker_color=[f"rgb{colour(CLASSES.index(k))}" for k in labels]))
+                           marker_color=[css_colour(k) for k in labels]))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="objects", yaxis_dtick=1)
     return fig
 
@@ -59,22 +59,35 @@ def picture_and_thresholds(action: str, merging: str) -> tuple[gr.Image, gr.Slid
     return image, conf, iou
 
 
-def check_thresholds(conf: float, iou: float) -> None:
+def model_choice() -> gr.Radio:
+    """Which model: the project's (shipped) or the opt-in COCO one, marked when it is not installed."""
+    from core.tasks.object_detection import coco
+
+    coco_label = "COCO, 80 classes (official Ultralytics)" + ("" if coco.available() else ": not installed")
+    return gr.Radio([("Trained here: 12 kinds of emoji objects", "scenes"), (coco_label, "coco")], value="scenes",
+                    label="Model", info=None if coco.available() else
+                    "The COCO model is opt-in; choosing it says how to install it.")
+
+
+def check_inputs(model: str, conf: float, iou: float) -> None:
+    """The options every endpoint of this model shares: a known model and thresholds in [0, 1]."""
+    if model not in VARIANTS:
+        raise InputError(f"Unknown model {model!r}: choose {' or '.join(VARIANTS)}.")
     if not (0 <= float(conf) <= 1 and 0 <= float(iou) <= 1):
         raise InputError("Confidence and IoU thresholds must be between 0 and 1.")
 
 
 @user_errors
 def detect_objects(image: str | None, conf: float = 0.25, iou: float = 0.7, classes: list[str] | None = None,
-                   multiscale: bool = False) -> tuple:
+                   multiscale: bool = False, model: str = "scenes") -> tuple:
     """Boxes of the objects in `image` (with a confidence of at least `conf`; `iou`: overlap above which
     two boxes of a class are merged; `classes`: keep only these; `multiscale`: test-time augmentation
     and tiles for large images)."""
     started = time.perf_counter()
     if image is None:
         raise InputError("No image received: upload a picture first.")
-    check_thresholds(conf, iou)
-    response = run_heavy(TASK, VARIANT, "detect", image, float(conf), float(iou), list(classes or []), bool(multiscale))
+    check_inputs(model, conf, iou)
+    response = run_heavy(TASK, model, "detect", image, float(conf), float(iou), list(classes or []), bool(multiscale))
     payload = response.payload
     found = payload["detections"]
     table = pd.DataFrame([[d["label"], d["score"], *d["box"]] for d in found], columns=COLUMNS)
@@ -98,6 +111,7 @@ def build() -> gr.Blocks:
             with gr.Row():
                 with gr.Column(scale=2, min_width=280):
                     image, conf, iou = picture_and_thresholds("objects are found", "box merging")
+                    model = model_choice()
                     classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
                     multiscale = gr.Checkbox(False, label="Multi-scale (test-time augmentation; tiles for large pictures)")
                     run = gr.Button("Detect", variant="primary")
@@ -117,10 +131,10 @@ def build() -> gr.Blocks:
         with gr.Tab("Video"):
             build_section()
         outputs = [summary, annotated, table, counts, download, result]
-        inputs = [image, conf, iou, classes, multiscale]
+        inputs = [image, conf, iou, classes, multiscale, model]
         run.click(detect_objects, inputs, outputs, api_name="detect_objects", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "classes": classes.input,
-                  "multiscale": multiscale.input}, "detect_on_new", fn=detect_objects, inputs=inputs, outputs=outputs,
+                  "multiscale": multiscale.input, "model": model.input}, "detect_on_new", fn=detect_objects, inputs=inputs, outputs=outputs,
                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         if examples:
             run_example_on_select(gallery, examples, image, detect_objects, inputs, outputs, "detection_example",

@@ -16,14 +16,13 @@ import plotly.graph_objects as go
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR
 from core.settings import Settings
-from core.tasks.object_detection.render import colour
+from core.tasks.object_detection.render import css_colour
 from core.tasks.object_detection.scenes import CLASSES
 from core.tasks.object_detection.video import H264Writer, frames, probe
 from core.workers import run_heavy
 from demos.common import HEAVY_CONCURRENCY_LIMIT, api_json, output_file, timing, user_errors
 
 TASK = "object_detection"
-VARIANT = "scenes"
 FRAMES_PER_CALL = 8  # frames sent to the worker at once (progress is updated between batches)
 
 
@@ -32,15 +31,20 @@ def example_videos() -> list[Path]:
     return sorted(folder.glob("*.mp4")) if folder.exists() else []
 
 
+def class_order(label: str) -> tuple[int, str]:
+    """The scene classes in their usual order, then any other (COCO) class alphabetically."""
+    return (CLASSES.index(label), "") if label in CLASSES else (len(CLASSES), label)
+
+
 def counts_over_time(records: list[dict]) -> go.Figure:
     """One line per class found: how many of it each analysed frame holds."""
     times = [r["time_s"] for r in records]
-    found = sorted({d["label"] for r in records for d in r["detections"]}, key=CLASSES.index)
+    found = sorted({d["label"] for r in records for d in r["detections"]}, key=class_order)
     fig = go.Figure()
     for label in found:
         fig.add_trace(go.Scatter(x=times, y=[sum(d["label"] == label for d in r["detections"]) for r in records],
                                  mode="lines", name=label, line_shape="hv",
-                                 line_color=f"rgb{colour(CLASSES.index(label))}"))
+                                 line_color=css_colour(label)))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="time (s)",
                       yaxis_title="objects in the frame", yaxis_rangemode="tozero", legend_orientation="h")
     return fig
@@ -48,15 +52,15 @@ def counts_over_time(records: list[dict]) -> go.Figure:
 
 @user_errors
 def detect_objects_video(video: str | None, conf: float = 0.25, iou: float = 0.7, classes: list[str] | None = None,
-                         progress: gr.Progress = gr.Progress()) -> tuple:
+                         model: str = "scenes", progress: gr.Progress = gr.Progress()) -> tuple:
     """Objects in each analysed frame of `video` (up to 10 per second), the annotated video
     (H.264 MP4) and the counts per class over time."""
-    from demos.object_detection import check_thresholds
+    from demos.object_detection import check_inputs
 
     started = time.perf_counter()
     if video is None:
         raise InputError("No video received: upload a video first.")
-    check_thresholds(conf, iou)
+    check_inputs(model, conf, iou)
     settings = Settings.from_env()
     path = Path(video)
     if not path.is_file():
@@ -72,7 +76,7 @@ def detect_objects_video(video: str | None, conf: float = 0.25, iou: float = 0.7
     def analyse(batch: list) -> None:
         nonlocal model_ms
         batch_started = time.perf_counter()
-        for detections, annotated in run_heavy(TASK, VARIANT, "detect_frames", batch, float(conf), float(iou),
+        for detections, annotated in run_heavy(TASK, model, "detect_frames", batch, float(conf), float(iou),
                                                list(classes or []), info.scale):
             index = len(records)
             records.append({"index": index, "time_s": round(index / info.out_fps, 3), "detections": detections})
@@ -98,10 +102,10 @@ def detect_objects_video(video: str | None, conf: float = 0.25, iou: float = 0.7
     for record in records:
         for label in {d["label"] for d in record["detections"]}:
             counts[label] = counts.get(label, 0) + 1
-    payload = {"frames": records, "model": f"{TASK}/{VARIANT}", "variant": VARIANT,
+    payload = {"frames": records, "model": f"{TASK}/{model}", "variant": model,
                "latency_ms": round(model_ms, 1), "duration_s": round(info.duration_s, 2),
                "analysed_fps": info.out_fps, "video_size": list(info.size),
-               "frames_with_class": dict(sorted(counts.items(), key=lambda kv: CLASSES.index(kv[0])))}
+               "frames_with_class": dict(sorted(counts.items(), key=lambda kv: class_order(kv[0])))}
     seen = ", ".join(f"{k} in {n}" for k, n in payload["frames_with_class"].items()) or "nothing"
     summary = (f"**{len(records)} frames analysed** ({info.out_fps:g} per second of a {info.duration_s:.1f} s video): "
                f"{seen}{' frames' if counts else ''}. Time: {timing(model_ms, started)}.")
@@ -110,6 +114,8 @@ def detect_objects_video(video: str | None, conf: float = 0.25, iou: float = 0.7
 
 def build_section() -> None:
     """The Video sub-tab's components and events (inside the detection tab's Blocks)."""
+    from demos.object_detection import model_choice  # that module imports this one
+
     examples = example_videos()
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
@@ -118,6 +124,7 @@ def build_section() -> None:
             conf = gr.Slider(0.05, 0.95, value=0.25, step=0.05, label="Confidence threshold")
             iou = gr.Slider(0.1, 0.95, value=0.7, step=0.05, label="IoU threshold (box merging)")
             classes = gr.Dropdown(CLASSES, value=[], multiselect=True, label="Only these classes (empty: all)")
+            model = model_choice()
             run = gr.Button("Detect in video", variant="primary")
             if examples:
                 gr.Examples([[str(p)] for p in examples], [video], label="Example: a camera panning over a held-out scene")
@@ -127,5 +134,5 @@ def build_section() -> None:
             counts = gr.Plot(label="Objects per class over time")
             download = gr.File(label="Annotated video (MP4)", height=60)
             result = api_json()
-    run.click(detect_objects_video, [video, conf, iou, classes], [summary, annotated, counts, download, result],
+    run.click(detect_objects_video, [video, conf, iou, classes, model], [summary, annotated, counts, download, result],
               api_name="detect_objects_video", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)

@@ -32,7 +32,7 @@ them on held-out scenes (mask mAP, mIoU, pixel accuracy) and runs the segmentati
 for seed in range(6):
     scene = make_scene(seed, "train", 256)
     masks = np.array(scene.masks, dtype=bool).reshape(-1, 256, 256)
-    tiles.append(render.draw_masks(scene.image, masks, np.array(scene.labels, dtype=int), 0.6))
+    tiles.append(render.draw_masks(scene.image, masks, np.array(scene.labels, dtype=int), CLASSES, 0.6))
 fig = px.imshow(np.stack(tiles), binary_string=True, binary_format="jpg", facet_col=0, facet_col_wrap=3, title="True instance masks, one colour per class")
 fig.update_xaxes(visible=False).update_yaxes(visible=False).update_layout(height=520)"""),
     ("code", """n = 60 if QUICK else 600
@@ -61,7 +61,7 @@ px.bar(x=list(iou), y=list(iou.values()), title="IoU per class (class maps, held
     ("code", """overlays = []
 for seed in (9000, 9003, 9014):
     scene = make_scene(seed, "test", 480)
-    truth = render.draw_masks(scene.image, np.array(scene.masks, dtype=bool).reshape(-1, 480, 480), np.array(scene.labels, dtype=int), 0.6)
+    truth = render.draw_masks(scene.image, np.array(scene.masks, dtype=bool).reshape(-1, 480, 480), np.array(scene.labels, dtype=int), CLASSES, 0.6)
     overlays += [truth, model.segment(scene.image, 0.25, opacity=0.6).overlay]
 fig = px.imshow(np.stack(overlays), binary_string=True, binary_format="jpg", facet_col=0, facet_col_wrap=2, title="Held-out scenes: truth (left) and prediction (right)")
 fig.update_xaxes(visible=False).update_yaxes(visible=False).update_layout(height=900)"""),

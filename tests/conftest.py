@@ -11,9 +11,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import tempfile
+
 from core.settings import apply_offline_defaults
 
 apply_offline_defaults()
+# Files the app derives (the ONNX export of the shipped weights) go to a cache of the tests' own,
+# kept between runs; opt-in downloads a developer installed in ~/.cache never change a test.
+os.environ.setdefault("ML_PORTFOLIO_CACHE", str(Path(tempfile.gettempdir()) / "ml-portfolio-test-cache"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -153,3 +153,40 @@ def test_api_thresholds_out_of_range_are_refused(client):
 
     with pytest.raises(Exception, match="maximum|between"):
         client.predict(image=handle_file(str(EXAMPLES[0])), conf=1.5, api_name="/detect_objects")
+
+
+# ----------------------------------------------------------------------------- opt-in COCO variant
+
+def test_coco_variant_is_unavailable_with_its_reason_and_the_app_keeps_serving(client):
+    from gradio_client import handle_file
+
+    from core.tasks.object_detection import coco
+
+    assert not coco.available()
+    for endpoint in ("/detect_objects", "/segment_instances"):
+        with pytest.raises(Exception, match="COCO variant.*is not installed.*ALLOW_NETWORK=1"):
+            client.predict(image=handle_file(str(EXAMPLES[0])), model="coco", api_name=endpoint)
+    with pytest.raises(Exception, match="not in the list of choices|Unknown model"):
+        client.predict(image=handle_file(str(EXAMPLES[0])), model="yolo", api_name="/detect_objects")
+    assert client.predict(image=handle_file(str(EXAMPLES[0])), api_name="/detect_objects")[-1]["variant"] == "scenes"
+
+
+def test_coco_install_converts_a_checkpoint_to_safetensors_the_app_loads(tmp_path, monkeypatch):
+    """The install path, on a stand-in checkpoint (an untrained YOLO11n-seg with COCO's 80 classes):
+    the real one is downloaded only with ALLOW_NETWORK=1, which tests never set."""
+    from ultralytics import YOLO
+
+    from core.tasks.object_detection import coco
+    from core.tasks.object_detection.adapter import load
+
+    monkeypatch.setenv("ML_PORTFOLIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("ALLOW_NETWORK", raising=False)
+    with pytest.raises(SystemExit, match="ALLOW_NETWORK=1"):
+        coco.main([])
+    checkpoint = tmp_path / "yolo11n-seg.pt"
+    YOLO("yolo11n-seg.yaml").save(str(checkpoint))
+    coco.main(["--from", str(checkpoint)])
+    assert coco.available() and not list((tmp_path / "cache").rglob("*.pt"))
+    model = load("coco", TASKS["object_detection"].model_dir, backend="torch")
+    assert len(model.classes) == 80 and model.imgsz == 640 and model.variant == "coco"
+    assert model.detect(str(EXAMPLES[0])).payload["model"] == "object_detection/coco"

@@ -219,7 +219,7 @@ class SceneModel:
             raise InputError("Opacity must be between 0 and 1.")
         prediction, latency = self.predict(source, conf, iou, masks=True)
         payload = {"instances": self.instances(prediction), **self._payload(prediction, latency, "instance_segmentation")}
-        overlay = render.draw_masks(prediction.image, prediction.masks, prediction.labels, opacity)
+        overlay = render.draw_masks(prediction.image, prediction.masks, prediction.labels, self.classes, opacity)
         overlay = render.draw_boxes(overlay, prediction.boxes, prediction.labels, prediction.scores, self.classes)
         return SegmentationResponse(payload, overlay, render.instance_map(prediction.masks, prediction.scores,
                                                                           prediction.image.shape[:2]))
@@ -239,11 +239,17 @@ class SegmentationResponse:
 
 
 def load(variant: str, model_dir: Path, backend: str = BACKEND) -> SceneModel:
-    """The shipped model (`variant` "scenes": trained by this project on generated scenes), run by
+    """`variant` "scenes" (shipped: trained by this project on generated scenes) or "coco" (opt-in,
+    installed by core.tasks.object_detection.coco; an InputError saying how while it is not), run by
     `backend` ("onnx" or "torch")."""
+    from core.tasks.object_detection import coco
     from core.tasks.object_detection.export import load_onnx, load_yolo
 
-    if variant != "scenes":
+    if variant == "coco":
+        if not coco.available():
+            raise InputError(coco.unavailable_reason())
+        model_dir = coco.coco_dir()
+    elif variant != "scenes":
         raise KeyError(f"Unknown variant {variant!r}")
     config = json.loads((Path(model_dir) / "config.json").read_text())
     yolo = load_onnx(model_dir) if backend == "onnx" else load_yolo(model_dir)
