@@ -78,7 +78,8 @@ def build() -> gr.Blocks:
         inputs = [image, conf, iou, opacity, model]
         run.click(segment_instances, inputs, outputs, api_name="segment_instances",
                   concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
-        rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "opacity": opacity.release},
+        rerun_on({"upload": image.upload, "conf": conf.release, "iou": iou.release, "opacity": opacity.release,
+                  "model": model.input},
                  "segment_on_new", fn=segment_instances, inputs=inputs, outputs=outputs,
                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         if examples:

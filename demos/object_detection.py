@@ -46,6 +46,9 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
     fig = go.Figure(go.Bar(x=labels, y=[counts[k] for k in labels],
                            marker_color=[css_colour(k) for k in labels]))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="objects", yaxis_dtick=1)
+    if not labels:
+        fig.update_layout(xaxis_visible=False, yaxis_visible=False, annotations=[dict(
+            text="No objects at this confidence threshold", showarrow=False, font_size=14)])
     return fig
 
 

@@ -363,3 +363,55 @@ def test_the_screenshot_script_captures_every_tab_at_both_widths(browser, app_ur
         with Image.open(path) as shot:
             assert shot.width in {w for w, _ in WIDTHS.values()} and shot.height > 600
     assert Path(paths[0]).name == "desktop_00_overview.png"
+
+
+# ----------------------------------------------------------------------------- detection and segmentation
+
+DETECTION = EXAMPLES_DIR / "object_detection"
+
+
+def test_detection_first_load_example_click_and_class_filter(page):
+    _tab(page, "Object detection")
+    first = _wait_for_text(page, _summary(page), r"\d+ objects?")
+    assert page.locator("img[src*='detections']:visible").count() == 1
+    page.locator(".example-gallery:visible").get_by_text("2 cars, horse", exact=True).click()
+    _wait_for_text(page, _summary(page), r"\(.*\bcars?\b")  # scene 9003 holds 2 cars; scene 9000, shown first, none
+    label = "car"
+    page.get_by_label("Only these classes (empty: all)").locator("visible=true").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    _wait_for_text(page, _summary(page), rf"\(\d+ {label}\)")
+    labels = _column(page, "Detections (pixels of your picture)", "label")
+    assert labels and set(labels) == {label}
+
+
+def test_choosing_the_coco_model_offline_says_how_to_install_it_and_keeps_the_result(page):
+    _tab(page, "Object detection")
+    before = _wait_for_text(page, _summary(page), r"\d+ objects?")
+    page.get_by_text("COCO, 80 classes (official Ultralytics): not installed").locator("visible=true").first.click()
+    assert "ALLOW_NETWORK=1" in _toast(page)
+    _no_error_pills(page)
+    assert _summary(page).inner_text() == before
+
+
+def test_video_gives_an_annotated_h264_video_and_counts_over_time(page):
+    _tab(page, "Object detection")
+    _subtab(page, "Video")
+    page.locator("input[type=file][accept*='video']").first.set_input_files(str(DETECTION / "pan_9014.mp4"))
+    page.get_by_role("button", name="Detect in video").click()
+    assert "30 frames analysed" in _wait_for_text(page, _summary(page), "frames analysed")
+    video = page.locator("video:visible").last
+    page.wait_for_function("v => v.readyState >= 1 && v.duration > 2.5", arg=video.element_handle())  # the browser plays it
+    assert page.locator(".js-plotly-plot:visible .scatterlayer .trace").count() >= 3  # one line per class found
+
+
+def test_segmentation_first_load_and_opacity_rerun(page):
+    _tab(page, "Instance segmentation")
+    first = _wait_for_text(page, _summary(page), r"\d+ instances?.*covering")
+    source = page.locator("img[src*='instances']:visible").first.get_attribute("src")
+    number = page.get_by_label("number input for Mask opacity").locator("visible=true").first
+    number.fill("0.9")
+    number.press("Enter")
+    number.locator("xpath=ancestor::*[contains(@class,'block')][1]").locator("input[type=range]").dispatch_event("pointerup")
+    page.wait_for_function("([s]) => [...document.querySelectorAll('img')].some(i => i.offsetParent && "
+                           "i.src.includes('instances') && i.src !== s)", arg=[source])
+    assert _summary(page).inner_text().split("Time")[0] == first.split("Time")[0]  # same instances, new drawing
