@@ -127,7 +127,11 @@ class FirstResult:
     and served to every later one (again after the cache clean-up deleted its files).
 
     Returns the example inputs followed by the outputs, so the page shows which input gave the
-    result. A failure leaves the page as it was (logged once per attempt)."""
+    result. A failure leaves the page as it was (logged once per attempt). A first run slower than
+    COLD_START_S (worker start, model loading) is run again, so the timings every visitor reads
+    are those of a request, not of the server's start."""
+
+    COLD_START_S = 2.0
 
     def __init__(self, fn: Callable[..., Any], *args: Any, n_outputs: int) -> None:
         self.fn, self.args, self.n_outputs = fn, args, n_outputs
@@ -138,7 +142,10 @@ class FirstResult:
         with self._lock:
             if self._value is None or _missing_files(self._value):
                 try:
+                    started = time.perf_counter()
                     outputs = self.fn(*self.args)
+                    if time.perf_counter() - started > self.COLD_START_S:
+                        outputs = self.fn(*self.args)
                 except Exception as exc:  # noqa: BLE001 - a first-load result is a nicety, never an error
                     logger.warning("First-load result of %s failed: %s", getattr(self.fn, "__name__", self.fn), exc)
                     return tuple(gr.skip() for _ in range(len(self.args) + self.n_outputs))

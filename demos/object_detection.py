@@ -132,7 +132,7 @@ def build() -> gr.Blocks:
                     download = gr.File(label="Annotated picture (PNG)", height=60)
                     result = api_json()
         with gr.Tab("Video"):
-            build_section()
+            build_section(demo)
         outputs = [summary, annotated, table, counts, download, result]
         inputs = [image, conf, iou, classes, multiscale, model]
         run.click(detect_objects, inputs, outputs, api_name="detect_objects", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)

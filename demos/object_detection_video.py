@@ -20,7 +20,7 @@ from core.tasks.object_detection.render import css_colour
 from core.tasks.object_detection.scenes import CLASSES
 from core.tasks.object_detection.video import H264Writer, frames, probe
 from core.workers import run_heavy
-from demos.common import HEAVY_CONCURRENCY_LIMIT, api_json, output_file, timing, user_errors
+from demos.common import HEAVY_CONCURRENCY_LIMIT, api_json, output_file, show_first_result, timing, user_errors
 
 TASK = "object_detection"
 FRAMES_PER_CALL = 8  # frames sent to the worker at once (progress is updated between batches)
@@ -45,8 +45,9 @@ def counts_over_time(records: list[dict]) -> go.Figure:
         fig.add_trace(go.Scatter(x=times, y=[sum(d["label"] == label for d in r["detections"]) for r in records],
                                  mode="lines", name=label, line_shape="hv",
                                  line_color=css_colour(label)))
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="time (s)",
-                      yaxis_title="objects in the frame", yaxis_rangemode="tozero", legend_orientation="h")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=50, b=10), xaxis_title="time (s)",
+                      yaxis_title="objects in the frame", yaxis_rangemode="tozero",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
 
@@ -112,8 +113,9 @@ def detect_objects_video(video: str | None, conf: float = 0.25, iou: float = 0.7
     return summary, str(annotated_video), counts_over_time(records), str(annotated_video), payload
 
 
-def build_section() -> None:
-    """The Video sub-tab's components and events (inside the detection tab's Blocks)."""
+def build_section(demo: gr.Blocks) -> None:
+    """The Video sub-tab's components and events (inside the detection tab's Blocks `demo`); the
+    example video's result is shown on first load."""
     from demos.object_detection import model_choice  # that module imports this one
 
     examples = example_videos()
@@ -134,5 +136,8 @@ def build_section() -> None:
             counts = gr.Plot(label="Objects per class over time")
             download = gr.File(label="Annotated video (MP4)", height=60)
             result = api_json()
-    run.click(detect_objects_video, [video, conf, iou, classes, model], [summary, annotated, counts, download, result],
+    outputs = [summary, annotated, counts, download, result]
+    run.click(detect_objects_video, [video, conf, iou, classes, model], outputs,
               api_name="detect_objects_video", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
+    if examples:
+        show_first_result(demo, detect_objects_video, [video], [str(examples[0])], outputs, name="first_video")
