@@ -25,7 +25,7 @@ them on held-out scenes (mask mAP, mIoU, pixel accuracy) and runs the segmentati
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (a tiny model trained into a temporary folder).
 * default: the shipped model, evaluated on the held-out test scenes.
-* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection` (about 75 minutes on 2 cores)."""),
+* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection` (two stages, about 115 minutes on 2 cores)."""),
     ("code", SETUP.replace('SPEC = TASKS["object_detection"]', 'SPEC = TASKS["instance_segmentation"]')),
     ("md", "## Exact masks\nEach instance's visible pixels; where objects overlap, the one in front keeps them."),
     ("code", """tiles = []

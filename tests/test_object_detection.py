@@ -133,6 +133,7 @@ def test_api_segment_instances(client):
 @pytest.mark.parametrize("endpoint", ["/detect_objects", "/segment_instances"])
 @pytest.mark.parametrize("content, name, message", [
     (b"not an image at all", "notes.png", "Could not read"),
+    (b"", "empty.png", "empty|Could not read"),
     (None, "tiny.png", "at least 16x16"),
 ])
 def test_api_bad_pictures_get_clear_errors_and_the_app_keeps_serving(client, tmp_path, endpoint, content, name, message):

@@ -151,6 +151,8 @@ def card_body(task: str, metrics: dict, other_task_metrics: dict | None = None) 
         "## Limits",
         "- It knows the 12 emoji-style objects it was trained on (cartoon pictures composited onto photographs). Real "
         "dogs, cars or pizzas in photographs are outside what it learned; it may miss them or give low scores.",
+        "- For real photographs use the opt-in COCO variant (Ultralytics' official YOLO11n-seg, 80 classes), installed "
+        "by one command (`python -m core.tasks.object_detection.coco`, see the README); this card does not evaluate it.",
         "- The training photographs are few (12), so unusual backgrounds can give false detections; the test set uses "
         "three other photographs to measure that.",
         "- Objects smaller than about 20 px in the model's 256 px view are hard to find: use multi-scale (tiles) on "
