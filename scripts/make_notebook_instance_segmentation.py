@@ -25,7 +25,7 @@ them on held-out scenes (mask mAP, mIoU, pixel accuracy) and runs the segmentati
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (a tiny model trained into a temporary folder).
 * default: the shipped model, evaluated on the held-out test scenes.
-* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection` (two stages, about 115 minutes on 2 cores)."""),
+* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection` (two stages, about 100 minutes on 2 cores)."""),
     ("code", SETUP.replace('SPEC = TASKS["object_detection"]', 'SPEC = TASKS["instance_segmentation"]')),
     ("md", "## Exact masks\nEach instance's visible pixels; where objects overlap, the one in front keeps them."),
     ("code", """tiles = []
@@ -54,7 +54,7 @@ print(metrics["variants"]["scenes"]["metrics"])"""),
     ("code", """from core.tasks.object_detection.evaluate import segmentation_scores
 cfg = QUICK_CONFIG if QUICK else FULL
 model = load("scenes", model_dir)
-scores = segmentation_scores(model.yolo, range(10 if QUICK else cfg.test_scenes), cfg.imgsz)
+scores = segmentation_scores(model.yolo, range(10 if QUICK else cfg.test_scenes), model.imgsz, scene_size=cfg.imgsz)
 print({k: scores[k] for k in ("miou", "pixel_accuracy", "background_iou", "scenes")})
 iou = scores["iou_per_class"]
 px.bar(x=list(iou), y=list(iou.values()), title="IoU per class (class maps, held-out scenes)").update_layout(height=320, yaxis_range=[0, 1])"""),

@@ -51,7 +51,7 @@ held-out scenes (photographs no training scene used), errors, inference through 
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (a tiny model trained into a temporary folder).
 * default: the shipped model and its training history; evaluation on the held-out test scenes.
-* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection`: two stages (40 epochs from scratch, then 25 on new scenes from those weights), about 115 minutes on 2 cores."""),
+* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train object_detection`: two stages (40 epochs from scratch, then 25 on new scenes from those weights), about 100 minutes on 2 cores."""),
     ("code", SETUP),
     ("md", """## Scenes
 A random crop of a photograph, 0-8 objects at random sizes, rotations and places, overlapping; what an object hides
@@ -89,14 +89,14 @@ if rows:
     if not QUICK:
         fig.add_vline(x=FULL_STAGES[0].epochs + 0.5, line_dash="dot", annotation_text="stage 2: new scenes, lower lr")
     fig.show()"""),
-    ("md", "## Evaluation on held-out scenes\nCOCO-style mAP with ultralytics' validator on the test split (photographs no training scene used)."),
+    ("md", "## Evaluation on held-out scenes\nCOCO-style mAP with ultralytics' validator on the test split (photographs no training scene used), at the input size the app serves (chosen on the validation scenes: see the card), through ONNX Runtime as the app runs it."),
     ("code", """cfg = QUICK_CONFIG if QUICK else FULL
 data_root = (Path(model_dir).parent.parent / "scenes") if QUICK else None
 data_yaml = prepare_scenes(cfg, data_root) if QUICK else prepare_scenes(cfg)
 model = load("scenes", model_dir)
-result = model.yolo.val(data=str(data_yaml), split="test", imgsz=cfg.imgsz, batch=16, plots=False, verbose=False, device="cpu")
-print({"box mAP50-95": round(result.box.map, 4), "box mAP50": round(result.box.map50, 4),
-       "precision": round(result.box.mp, 4), "recall": round(result.box.mr, 4)})
+result = model.yolo.val(data=str(data_yaml), split="test", imgsz=model.imgsz, batch=16, plots=False, verbose=False, device="cpu")
+print({"box mAP50-95": round(float(result.box.map), 4), "box mAP50": round(float(result.box.map50), 4),
+       "precision": round(float(result.box.mp), 4), "recall": round(float(result.box.mr), 4)})
 recall, precision = result.curves_results[0][0], result.curves_results[0][1]
 fig = go.Figure([go.Scatter(x=recall, y=precision[i], name=CLASSES[int(c)]) for i, c in enumerate(result.box.ap_class_index)])
 fig.update_layout(title="Precision-recall curves (boxes, IoU 0.5)", xaxis_title="recall", yaxis_title="precision", height=380)"""),

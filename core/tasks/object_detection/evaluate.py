@@ -38,6 +38,16 @@ def detection_metrics(yolo: Any, data_yaml: Path, imgsz: int, split: str = "test
     }
 
 
+def choose_inference_size(yolo: Any, data_yaml: Path, sizes: tuple[int, ...]) -> tuple[int, dict]:
+    """The input size (of `sizes`) at which the model scores the best box mAP50-95 on the
+    *validation* scenes, and every size's validation scores: chosen there, reported on test."""
+    scores = {}
+    for size in sizes:
+        result = detection_metrics(yolo, data_yaml, size, split="val")
+        scores[size] = {k: result[k] for k in ("box_map50_95", "box_map50", "mask_map50_95")}
+    return max(sizes, key=lambda size: scores[size]["box_map50_95"]), scores
+
+
 def class_map(masks: list[np.ndarray], labels: list[int], shape: tuple[int, int]) -> np.ndarray:
     """(H, W) map: 0 background, c + 1 where an instance of class c is (later instances on top)."""
     out = np.zeros(shape, dtype=np.int64)
@@ -46,12 +56,13 @@ def class_map(masks: list[np.ndarray], labels: list[int], shape: tuple[int, int]
     return out
 
 
-def segmentation_scores(yolo: Any, seeds: range, imgsz: int, conf: float = 0.25) -> dict:
-    """Mean IoU over the 12 classes and pixel accuracy on test scenes `seeds`."""
+def segmentation_scores(yolo: Any, seeds: range, imgsz: int, conf: float = 0.25, scene_size: int | None = None) -> dict:
+    """Mean IoU over the 12 classes and pixel accuracy on test scenes `seeds` (generated at
+    `scene_size` pixels, by default `imgsz`; the model sees them at `imgsz`)."""
     k = len(CLASSES) + 1
     confusion = np.zeros((k, k), dtype=np.int64)
     for seed in seeds:
-        scene = make_scene(seed, "test", imgsz)
+        scene = make_scene(seed, "test", scene_size or imgsz)
         truth = class_map(scene.masks, scene.labels, scene.image.shape[:2])
         result = yolo.predict(bgr(scene.image), imgsz=imgsz, conf=conf, retina_masks=True, verbose=False)[0]
         predicted = np.zeros_like(truth)

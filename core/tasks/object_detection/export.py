@@ -47,6 +47,15 @@ def export(checkpoint: Path, out_dir: Path, imgsz: int, onnx: bool = True) -> di
     return config
 
 
+def set_inference_size(model_dir: Path, imgsz: int) -> None:
+    """Record in config.json the input size the model is served at (chosen on validation scenes)."""
+    path = Path(model_dir) / "config.json"
+    config = json.loads(path.read_text())
+    config["train_imgsz"] = config.get("train_imgsz", config["imgsz"])
+    config["imgsz"] = int(imgsz)
+    path.write_text(json.dumps(config, indent=2))
+
+
 def load_yolo(model_dir: Path) -> Any:
     """An ultralytics YOLO object with the shipped weights (float32), ready for `.predict`."""
     from safetensors.torch import load_file

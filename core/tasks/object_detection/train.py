@@ -57,6 +57,8 @@ STAGE_1 = TrainConfig()
 STAGE_2 = TrainConfig(epochs=25, first_train_seed=2400, start_from="scenes_v1", lr0=0.0004, warmup_epochs=1.0,
                       name="scenes_v2")
 FULL_STAGES = (STAGE_1, STAGE_2)
+# input sizes tried at inference, on the validation scenes (upscaling helps the small objects)
+INFERENCE_SIZES = (256, 288, 320, 352, 384)
 FULL = FULL_STAGES[-1]  # the configuration of the shipped weights
 QUICK = TrainConfig(imgsz=128, epochs=1, batch=8, train_scenes=16, val_scenes=8, test_scenes=8, close_mosaic=0,
                     name="quick")
@@ -160,19 +162,23 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfi
     from core.artifacts import file_size_mb, measure_latency_ms, save_json
     from core.tasks.object_detection import card
     from core.tasks.object_detection.adapter import load
-    from core.tasks.object_detection.evaluate import detection_metrics, segmentation_scores
+    from core.tasks.object_detection.evaluate import choose_inference_size, detection_metrics, segmentation_scores
+    from core.tasks.object_detection.export import set_inference_size
     from core.tasks.object_detection.export import WEIGHTS
     from core.tasks.object_detection.scenes import make_scene
 
     cfg = stages[-1]
-    model = load("scenes", model_dir)  # as served: ONNX Runtime
     data = prepare_scenes(cfg, root)
-    scores = detection_metrics(model.yolo, data, cfg.imgsz)
-    scores.update(segmentation_scores(model.yolo, range(cfg.test_scenes), cfg.imgsz))
+    eager = load("scenes", model_dir, backend="torch")
+    imgsz, size_scores = choose_inference_size(eager.yolo, data, (cfg.imgsz,) if quick else INFERENCE_SIZES)
+    set_inference_size(model_dir, imgsz)
+    eager.imgsz = imgsz
+    model = load("scenes", model_dir)  # as served: ONNX Runtime, exported at the chosen size
+    scores = detection_metrics(model.yolo, data, imgsz)
+    scores.update(segmentation_scores(model.yolo, range(cfg.test_scenes), imgsz, scene_size=cfg.imgsz))
     example = make_scene(9001, "test", 480).image
     repeats = 3 if quick else 20
-    eager = load("scenes", model_dir, backend="torch")
-    eager_scores = detection_metrics(eager.yolo, data, cfg.imgsz)
+    eager_scores = detection_metrics(eager.yolo, data, imgsz)
     backends = {name: {"latency_ms": measure_latency_ms(lambda m=served: m.detect(example), repeats=repeats),
                        "box_map50_95": result["box_map50_95"], "box_map50": result["box_map50"],
                        "mask_map50_95": result["mask_map50_95"]}
@@ -181,14 +187,15 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfi
             "parameters": int(sum(p.numel() for p in eager.yolo.model.parameters())),
             "size_mb": file_size_mb(model_dir / WEIGHTS),
             "latency_ms": backends["onnx"]["latency_ms"],
-            "latency_note": f"one 480 px picture at {cfg.imgsz} px: reading + forward + drawing, ONNX Runtime on "
+            "latency_note": f"one 480 px picture at {imgsz} px: reading + forward + drawing, ONNX Runtime on "
                             f"{hardware()}, median",
             "backends": backends,
             "hardware": hardware(), "epochs": sum(stage.epochs for stage in stages),
             "stages": [f"{stage.epochs} epochs on training scenes {stage.first_train_seed}-"
                        f"{stage.first_train_seed + stage.train_scenes - 1}"
                        + (f", continuing at lr {stage.lr0}" if stage.start_from else " from scratch")
-                       for stage in stages], "imgsz": cfg.imgsz, "batch": cfg.batch,
+                       for stage in stages], "imgsz": cfg.imgsz, "inference_imgsz": imgsz,
+            "inference_size_on_validation": {str(k): v for k, v in size_scores.items()}, "batch": cfg.batch,
             "ultralytics": ultralytics.__version__}
     splits = {"train": sum(stage.train_scenes for stage in stages), "validation": cfg.val_scenes, "test": cfg.test_scenes}
     rows = card.history([root / stage.name / "results.csv" for stage in stages])
