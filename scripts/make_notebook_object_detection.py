@@ -151,7 +151,7 @@ video = EXAMPLES_DIR / "object_detection" / "pan_9014.mp4"
 info = probe(video, max_seconds=60)
 print(info)
 results = model.detect_frames(list(frames(video, info)), conf=0.25, scale=info.scale)
-counts = pd.DataFrame([{"time_s": i / info.out_fps, "label": d["label"]} for i, (dets, _) in enumerate(results) for d in dets])
+counts = pd.DataFrame([(i / info.out_fps, d["label"]) for i, (dets, _) in enumerate(results) for d in dets], columns=["time_s", "label"])
 px.histogram(counts, x="time_s", color="label", nbins=len(results), title="Detections per frame over time").update_layout(height=320).show()
 px.imshow(results[len(results) // 2][1], title="An annotated frame (middle of the video)").update_xaxes(visible=False).update_yaxes(visible=False)"""),
     ("md", "## Export and serving\n`export.py` wrote float16 safetensors (loaded back without unpickling) and `config.json`. The app serves them through ONNX Runtime: an export made once per machine into the cache. The evaluation measured both runtimes on the same test scenes:"),
