@@ -91,7 +91,7 @@ def main() -> None:
     config = json.loads((args.model_dir / "config.json").read_text())
     yolo = load_yolo(args.model_dir)
     scores = detection_metrics(yolo, prepare_scenes(FULL), config["imgsz"])
-    scores.update(segmentation_scores(yolo, range(FULL.test_scenes), config["imgsz"]))
+    scores.update(segmentation_scores(yolo, range(FULL.test_scenes), config["imgsz"], scene_size=FULL.imgsz))
     print(json.dumps(scores, indent=2))
 
 

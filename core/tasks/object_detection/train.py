@@ -112,9 +112,9 @@ def fit(cfg: TrainConfig, root: Path = DATA_ROOT, resume: bool = False) -> Path:
     else:
         model = YOLO("yolo11n-seg.yaml")
     schedule = {"optimizer": "AdamW", "lr0": cfg.lr0} if cfg.lr0 else {}
-    # pretrained=True is what makes ultralytics copy the loaded checkpoint's weights into the new run
     model.add_callback("on_train_start", use_both_cores)
     model.add_callback("on_fit_epoch_end", progress)
+    # pretrained=True is what makes ultralytics copy a loaded checkpoint's weights into the new run
     model.train(data=str(data), imgsz=cfg.imgsz, epochs=cfg.epochs, batch=cfg.batch, device="cpu", workers=0,
                 pretrained=cfg.start_from is not None, amp=False, plots=False, project=str(root), name=cfg.name, exist_ok=True,
                 seed=SEED, deterministic=True, close_mosaic=cfg.close_mosaic, patience=cfg.epochs, verbose=False,
@@ -163,8 +163,7 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfi
     from core.tasks.object_detection import card
     from core.tasks.object_detection.adapter import load
     from core.tasks.object_detection.evaluate import choose_inference_size, detection_metrics, segmentation_scores
-    from core.tasks.object_detection.export import set_inference_size
-    from core.tasks.object_detection.export import WEIGHTS
+    from core.tasks.object_detection.export import WEIGHTS, set_inference_size
     from core.tasks.object_detection.scenes import make_scene
 
     cfg = stages[-1]
