@@ -45,3 +45,31 @@ def test_quick_training_learns_logs_and_resumes(tmp_path):
     assert "step 6/6" in (run / "train.log").read_text()
     resumed = fit(QUICK, root=tmp_path, resume=True)  # already finished: nothing more to do
     assert json.loads((resumed / "history.json").read_text()) == history
+
+
+def test_export_loads_back_without_pickles_and_both_models_are_scored(tmp_path):
+    """The exported float16 weights load into a fresh network and score the test documents; the
+    trigram baseline is measured on the same tokens."""
+    from core.tasks.text_generation.evaluate import evaluate, export, load_model
+
+    run = fit(QUICK, root=tmp_path, documents=_documents() * 21)
+    out = export(run, tmp_path / "model")
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "gpt2_scratch.safetensors", "tokenizer.json"]
+    model, tokenizer = load_model(out)
+    assert model.transformer.wte.weight.data_ptr() == model.lm_head.weight.data_ptr()  # tied, as trained
+    result = evaluate(run, out)
+    assert result["test_tokens"] > 0 and 1 < result["model_perplexity"] < QUICK.vocab_size * 2
+    assert 1 < result["trigram_perplexity"] < QUICK.vocab_size
+    assert json.loads((run / "evaluation.json").read_text()) == result
+
+
+def test_kneser_ney_trigram_is_a_distribution():
+    from core.tasks.text_generation.ngram import KneserNeyTrigram
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 50, size=5000)
+    model = KneserNeyTrigram(vocab_size=60).fit(tokens)
+    for u, v in [(int(tokens[10]), int(tokens[11])), (3, 4), (59, 59)]:  # seen, maybe seen, never seen
+        p = model.probabilities(np.full(60, u), np.full(60, v), np.arange(60))
+        assert np.all(p > 0) and abs(p.sum() - 1) < 1e-9
+    assert model.perplexity(tokens[:500]) < 50  # better than uniform over the 50 tokens used
