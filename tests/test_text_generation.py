@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.tasks.text_generation.corpus import Document, split
 from core.tasks.text_generation.train import EOS, QUICK, fit, windows
@@ -73,3 +74,72 @@ def test_kneser_ney_trigram_is_a_distribution():
         p = model.probabilities(np.full(60, u), np.full(60, v), np.arange(60))
         assert np.all(p > 0) and abs(p.sum() - 1) < 1e-9
     assert model.perplexity(tokens[:500]) < 50  # better than uniform over the 50 tokens used
+
+
+# ----------------------------------------------------------------------------- decoding (adapter)
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A quick-trained model on the sample, exported and loaded as the app loads the real one."""
+    from core.tasks.text_generation.adapter import load
+    from core.tasks.text_generation.evaluate import export
+
+    root = tmp_path_factory.mktemp("lm")
+    run = fit(QUICK, root=root, documents=_documents() * 21)
+    return load("scratch", export(run, root / "model"))
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam search", "sampling", "top-k", "nucleus", "contrastive search"])
+def test_every_strategy_gives_tokens_with_probabilities_and_alternatives(tiny_model, strategy):
+    from core.tasks.text_generation.adapter import Settings
+
+    result = tiny_model.generate("The whale", Settings(strategy=strategy, max_new_tokens=8, repetition_penalty=1.0,
+                                                       no_repeat_ngram_size=0, top_k=5))
+    assert result["texts"][0].startswith("The whale") and result["settings"]["strategy"] == strategy
+    for token in result["tokens"][0]:
+        assert 0 <= token["probability"] <= 1 and len(token["alternatives"]) == 5
+        scores = [p for _, p in token["alternatives"]]
+        assert scores == sorted(scores, reverse=True)
+    assert result["token_count"] == len(result["tokens"][0]) <= 8
+
+
+def test_seeded_sampling_is_reproducible_even_with_requests_in_parallel(tiny_model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.tasks.text_generation.adapter import Settings
+
+    settings = [Settings(strategy="sampling", temperature=1.5, max_new_tokens=12, seed=seed) for seed in (1, 2, 1, 2) * 3]
+    alone = [tiny_model.generate("Call me", s)["texts"] for s in settings[:2]]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda s: tiny_model.generate("Call me", s)["texts"], settings))
+    assert together == alone * 6 and alone[0] != alone[1]
+
+
+def test_decoding_limits_are_clear(tiny_model):
+    from core.errors import InputError
+    from core.tasks.text_generation.adapter import Settings, settings_from
+
+    with pytest.raises(InputError, match="empty"):
+        tiny_model.generate("   ", Settings(max_new_tokens=8))
+    with pytest.raises(InputError, match="Shorten it or ask for fewer new tokens"):
+        tiny_model.generate("whale " * 200, Settings(max_new_tokens=8))
+    with pytest.raises(InputError, match="temperature must be between"):
+        tiny_model.generate("The", Settings(temperature=0, max_new_tokens=8))
+    with pytest.raises(InputError, match="Unknown setting"):
+        settings_from({"temprature": 1.0})
+    with pytest.raises(InputError, match="at most num_beams"):
+        tiny_model.generate("The", Settings(strategy="beam search", num_beams=2, num_return_sequences=3, max_new_tokens=8))
+
+
+def test_greedy_decoding_with_the_cache_matches_transformers_generate(tiny_model):
+    import torch
+
+    from core.tasks.text_generation.adapter import Settings
+
+    settings = Settings(strategy="greedy", max_new_tokens=10, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    ours = [t["text"] for t in tiny_model.generate("Call me Ishmael", settings)["tokens"][0]]
+    prompt = torch.tensor([tiny_model.tokenizer.encode("Call me Ishmael").ids])
+    reference = tiny_model.model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
+                                          max_new_tokens=10, pad_token_id=tiny_model.eos, eos_token_id=tiny_model.eos)
+    expected = [tiny_model.tokenizer.decode([int(i)]) for i in reference[0, prompt.shape[1]:] if int(i) != tiny_model.eos]
+    assert ours == expected[:len(ours)] and ours
