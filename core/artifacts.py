@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import time
 from datetime import datetime, timezone
@@ -71,6 +72,16 @@ def load_json(path: Path) -> Any:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def hardware() -> str:
+    """What trained or measured a model, for its card: "N-core CPU (model name)"."""
+    name = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("model name")), "")
+    return f"{len(os.sched_getaffinity(0))}-core CPU ({name or 'unknown model'})"
 
 
 def file_size_mb(*paths: Path) -> float:

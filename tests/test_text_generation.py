@@ -3,15 +3,15 @@ the corpus (5 documents, 20,000 characters of public-domain text)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from core.registry import EXAMPLES_DIR
 from core.tasks.text_generation.corpus import Document, split
 from core.tasks.text_generation.train import EOS, QUICK, fit, windows
 
-SAMPLE = Path(__file__).parent / "fixtures" / "text_generation_documents.json"
+SAMPLE = EXAMPLES_DIR / "text_generation" / "corpus_sample.json"
 
 
 def _documents() -> list[Document]:

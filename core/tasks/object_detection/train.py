@@ -141,16 +141,6 @@ def fit_stages(stages: tuple[TrainConfig, ...], root: Path = DATA_ROOT, resume: 
     return root / stages[-1].name
 
 
-def hardware() -> str:
-    """What trained the weights, for the card: "N-core CPU (model name)"."""
-    name = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                     if line.startswith("model name")), "")
-    return f"{len(os.sched_getaffinity(0))}-core CPU ({name or 'unknown model'})"
-
-
 def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfig, ...], root: Path,
                        quick: bool) -> dict[str, dict]:
     """Evaluate the exported model on the held-out test scenes and write metrics, figures and the
@@ -159,7 +149,7 @@ def evaluate_and_write(model_dir: Path, card_dir: Path, stages: tuple[TrainConfi
     {"object_detection": metrics, "instance_segmentation": metrics}."""
     import ultralytics
 
-    from core.artifacts import file_size_mb, measure_latency_ms, save_json
+    from core.artifacts import file_size_mb, hardware, measure_latency_ms, save_json
     from core.tasks.object_detection import card
     from core.tasks.object_detection.adapter import load
     from core.tasks.object_detection.evaluate import choose_inference_size, detection_metrics, segmentation_scores

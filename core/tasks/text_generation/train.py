@@ -128,6 +128,7 @@ def prepare(cfg: TrainConfig, run: Path, documents: list[Document] | None = None
     if all(p.exists() for p in streams.values()) and (run / "tokenizer.json").exists():
         return {name: np.load(p) for name, p in streams.items()}
     parts = split(documents if documents is not None else read_documents(fetch()))
+    (run / "splits.json").write_text(json.dumps({name: len(docs) for name, docs in parts.items()}))
     train_tokenizer([d.text for d in parts["train"]], cfg.vocab_size, run / "tokenizer.json")
     tokenizer = Tokenizer.from_file(str(run / "tokenizer.json"))
     out = {name: encode(tokenizer, parts[name]) for name in streams}
@@ -203,6 +204,40 @@ def fit(cfg: TrainConfig, root: Path = DATA_DIR, resume: bool = False,
     model.config.to_json_file(str(run / "model_config.json"))
     log.info("training finished at step %d after %.1f min", step, (time.time() - started) / 60)
     return run
+
+
+def sample_documents() -> list[Document]:
+    """A committed 20,000-character sample of the corpus (5 documents): the data of quick runs."""
+    from core.registry import EXAMPLES_DIR
+
+    path = EXAMPLES_DIR / "text_generation" / "corpus_sample.json"
+    return [Document(**d) for d in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
+    """`python -m core.train text_generation`: train (or finish an interrupted run), export the
+    weights into `out_dir`, measure held-out perplexity against the trigram baseline, write the card."""
+    from core.artifacts import file_size_mb, hardware
+    from core.tasks.text_generation import card
+    from core.tasks.text_generation.evaluate import WEIGHTS, evaluate, export
+
+    cfg = QUICK if quick else FULL
+    out_dir, card_dir = Path(out_dir), Path(card_dir)
+    root = out_dir.parent.parent / "runs" if quick else DATA_DIR  # a quick run stays in its temporary folder
+    run = fit(cfg, root, resume=True, documents=sample_documents() * 21 if quick else None)
+    export(run, out_dir)
+    scores = evaluate(run, out_dir)
+    history = json.loads((run / "history.json").read_text())
+    model = {**{k: v for k, v in asdict(cfg).items() if k not in ("name", "eval_every", "eval_windows")},
+             "parameters": scores["parameters"], "size_mb": file_size_mb(out_dir / WEIGHTS), "hardware": hardware(),
+             "minutes": history[-1]["minutes"] if history else 0}
+    card.curves_figure(history, card_dir / "figures" / "training_curves.png")
+    metrics = card.build_metrics({"perplexity": scores["model_perplexity"], "trigram_perplexity": scores["trigram_perplexity"],
+                                  "test_tokens": scores["test_tokens"]}, model,
+                                 json.loads((run / "splits.json").read_text()), history,
+                                 ["figures/training_curves.png"], quick)
+    card.write_card(metrics, card_dir)
+    return metrics
 
 
 def main() -> None:
