@@ -121,6 +121,18 @@ TASKS: dict[str, TaskSpec] = {
             trainer="core.tasks.object_detection.train:train_segmentation",
         ),
         TaskSpec(
+            name="text_generation",
+            number=5,
+            title="Text generation",
+            summary="Continues your prompt with a small GPT-2 trained by this project on public-domain English, with "
+                    "every decoding strategy and setting, tokens streamed and coloured by their probability.",
+            endpoints=("/generate_text",),
+            variants=("scratch",),
+            loader="core.tasks.text_generation.adapter:load",
+            demo="demos.text_generation:build",
+            trainer="core.tasks.text_generation.train:train",
+        ),
+        TaskSpec(
             name="time_series_forecasting",
             number=10,
             title="Time-series forecasting",

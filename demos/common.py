@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import io
 import logging
 import os
@@ -73,19 +74,36 @@ def expected_error(exc: InputError, where: str) -> gr.Error:
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Show `InputError`s to the user as a gr.Error with their message; log anything else
-    and show a short generic message, so one bad request never takes the app down."""
+    and show a short generic message, so one bad request never takes the app down. Works for
+    generator (streaming) handlers too: errors raised while they stream are caught the same way."""
+
+    def user_error(exc: Exception) -> gr.Error:
+        if isinstance(exc, gr.Error):
+            return exc
+        if isinstance(exc, InputError):
+            return expected_error(exc, fn.__name__)
+        logger.exception("Unexpected error in %s", fn.__name__)
+        return gr.Error(f"Something went wrong ({type(exc).__name__}). Try another input; details are in the server log.")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - last line of defence for the UI
+                raise user_error(exc) from exc
+
+        return streaming
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except InputError as exc:
-            raise expected_error(exc, fn.__name__) from exc
         except Exception as exc:  # noqa: BLE001 - last line of defence for the UI
-            logger.exception("Unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}). Try another input; details are in the server log.") from exc
+            error = user_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     return wrapper
 

@@ -7,6 +7,7 @@ progress between them. Public endpoint:
 """
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -140,4 +141,6 @@ def build_section(demo: gr.Blocks) -> None:
     run.click(detect_objects_video, [video, conf, iou, classes, model], outputs,
               api_name="detect_objects_video", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
     if examples:
-        show_first_result(demo, detect_objects_video, [video], [str(examples[0])], outputs, name="first_video")
+        # the first-load result is computed once for every visitor, outside any visitor's progress bar
+        first = functools.partial(detect_objects_video, progress=lambda *args, **kwargs: None)
+        show_first_result(demo, first, [video], [str(examples[0])], outputs, name="first_video")

@@ -422,3 +422,12 @@ def test_segmentation_first_load_and_opacity_rerun(page):
     page.wait_for_function("([s]) => [...document.querySelectorAll('img')].some(i => i.offsetParent && "
                            "i.src.includes('instances') && i.src !== s)", arg=[source])
     assert _summary(page).inner_text().split("Time")[0] == first.split("Time")[0]  # same instances, new drawing
+
+
+def test_text_generation_streams_coloured_tokens_and_lists_alternatives(page):
+    _tab(page, "Text generation")
+    page.get_by_role("button", name="Generate").click()
+    summary = _wait_for_text(page, _summary(page), r"tokens\*?\*? in .* tokens/s")
+    assert "nucleus" in summary
+    assert page.locator("[data-testid='highlighted-text:textfield'] span:visible").count() > 5
+    assert _column(page, "Tokens and the alternatives the model weighed", "top alternatives")

@@ -143,3 +143,28 @@ def test_greedy_decoding_with_the_cache_matches_transformers_generate(tiny_model
                                           max_new_tokens=10, pad_token_id=tiny_model.eos, eos_token_id=tiny_model.eos)
     expected = [tiny_model.tokenizer.decode([int(i)]) for i in reference[0, prompt.shape[1]:] if int(i) != tiny_model.eos]
     assert ours == expected[:len(ours)] and ours
+
+
+# ----------------------------------------------------------------------------- API (the shipped model)
+
+def test_api_generate_text_returns_the_final_result(client):
+    text, table, summary, result = client.predict(prompt="Call me Ishmael.", strategy="greedy", max_new_tokens=12,
+                                                  api_name="/generate_text")
+    assert result["model"] == "text_generation/scratch" and result["texts"][0].startswith("Call me Ishmael.")
+    assert 1 <= result["token_count"] <= 12 and result["tokens_per_s"] > 0
+    assert result["settings"]["strategy"] == "greedy" and result["settings"]["max_new_tokens"] == 12
+    again = client.predict(prompt="Call me Ishmael.", strategy="greedy", max_new_tokens=12, api_name="/generate_text")[-1]
+    assert again["texts"] == result["texts"]  # greedy is deterministic
+    sampled = [client.predict(prompt="The whale", strategy="sampling", seed=7, max_new_tokens=12, num_return_sequences=2,
+                              api_name="/generate_text")[-1]["texts"] for _ in range(2)]
+    assert sampled[0] == sampled[1] and len(sampled[0]) == 2
+
+
+def test_api_bad_prompts_and_settings_get_clear_errors(client):
+    with pytest.raises(Exception, match="empty"):
+        client.predict(prompt="  ", api_name="/generate_text")
+    with pytest.raises(Exception, match="Shorten it"):
+        client.predict(prompt="whale " * 400, max_new_tokens=20, api_name="/generate_text")
+    with pytest.raises(Exception, match="not in the list of choices|strategy must be"):
+        client.predict(prompt="The", strategy="telepathy", api_name="/generate_text")
+    assert client.predict(prompt="The", max_new_tokens=3, api_name="/generate_text")[-1]["token_count"] >= 1

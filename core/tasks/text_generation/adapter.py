@@ -199,22 +199,22 @@ class LanguageModel:
                 yield {"sequence": i, "tokens": tokens, "done": False}
             yield {"sequence": i, "tokens": tokens, "done": True}
 
-    def generate(self, prompt: str, settings: Settings | None = None) -> dict:
-        """The final result, as /generate_text returns it."""
-        settings = settings or Settings()
-        started = time.perf_counter()
-        finished: dict[int, list[Token]] = {}
-        for part in self.stream(prompt, settings):
-            if part["done"]:
-                finished[part["sequence"]] = part["tokens"]
-        seconds = time.perf_counter() - started
-        count = sum(len(tokens) for tokens in finished.values())
+    def result(self, prompt: str, settings: Settings, sequences: dict[int, list[Token]], seconds: float) -> dict:
+        """The JSON of a finished request (what /generate_text returns)."""
+        count = sum(len(tokens) for tokens in sequences.values())
         return {"prompt": prompt,
-                "texts": [prompt + "".join(t.text for t in finished[i]) for i in sorted(finished)],
-                "tokens": [[asdict(t) for t in finished[i]] for i in sorted(finished)],
+                "texts": [prompt + "".join(t.text for t in sequences[i]) for i in sorted(sequences)],
+                "tokens": [[asdict(t) for t in sequences[i]] for i in sorted(sequences)],
                 "token_count": count, "tokens_per_s": round(count / seconds, 1) if seconds > 0 else None,
                 "latency_ms": round(seconds * 1000, 1), "settings": asdict(settings),
                 "model": f"text_generation/{self.variant}", "variant": self.variant}
+
+    def generate(self, prompt: str, settings: Settings | None = None) -> dict:
+        """The final result of `prompt` with `settings` (no streaming)."""
+        settings = settings or Settings()
+        started = time.perf_counter()
+        sequences = {part["sequence"]: part["tokens"] for part in self.stream(prompt, settings) if part["done"]}
+        return self.result(prompt, settings, sequences, time.perf_counter() - started)
 
 
 def load(variant: str, model_dir: Path) -> LanguageModel:

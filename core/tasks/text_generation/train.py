@@ -152,6 +152,7 @@ def fit(cfg: TrainConfig, root: Path = DATA_DIR, resume: bool = False,
     tokenizer = Tokenizer.from_file(str(run / "tokenizer.json"))
     eos = tokenizer.token_to_id(EOS)
     model = build_model(cfg, tokenizer.get_vocab_size(), eos)
+    model.config.to_json_file(str(run / "model_config.json"))  # with a checkpoint: all an export needs
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -201,7 +202,6 @@ def fit(cfg: TrainConfig, root: Path = DATA_DIR, resume: bool = False,
             save_model(model, str(run / "checkpoint.safetensors"))
             torch.save({"optimizer": optimizer.state_dict(), "step": step}, run / "optimizer.pt")
             (run / "history.json").write_text(json.dumps(history, indent=1))
-    model.config.to_json_file(str(run / "model_config.json"))
     log.info("training finished at step %d after %.1f min", step, (time.time() - started) / 60)
     return run
 
