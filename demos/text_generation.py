@@ -5,7 +5,7 @@ runs in the server process (each request has its own cache and seeded generator;
 only read), so the tokens stream to the page as they are generated. Public endpoint:
 /generate_text(prompt, strategy="nucleus", max_new_tokens=60, temperature=0.8, num_beams=4,
 top_k=40, top_p=0.92, repetition_penalty=1.2, no_repeat_ngram_size=3, num_return_sequences=1,
-seed=0): through the API, the final result.
+seed=0, penalty_alpha=0.6, contrastive_k=4): through the API, the final result.
 """
 from __future__ import annotations
 
@@ -50,14 +50,17 @@ def generate_text(prompt: str, strategy: str = DEFAULTS.strategy, max_new_tokens
                   top_k: int = DEFAULTS.top_k, top_p: float = DEFAULTS.top_p,
                   repetition_penalty: float = DEFAULTS.repetition_penalty,
                   no_repeat_ngram_size: int = DEFAULTS.no_repeat_ngram_size,
-                  num_return_sequences: int = DEFAULTS.num_return_sequences, seed: int = DEFAULTS.seed) -> Iterator[tuple]:
+                  num_return_sequences: int = DEFAULTS.num_return_sequences, seed: int = DEFAULTS.seed,
+                  penalty_alpha: float = DEFAULTS.penalty_alpha,
+                  contrastive_k: int = DEFAULTS.contrastive_k) -> Iterator[tuple]:
     """Stream the continuation of `prompt`: (highlighted tokens, token table, summary, JSON). The
     JSON is filled once the text is complete (the API returns that last value)."""
     settings = settings_from({"strategy": strategy, "max_new_tokens": int(max_new_tokens), "temperature": float(temperature),
                               "num_beams": int(num_beams), "top_k": int(top_k), "top_p": float(top_p),
                               "repetition_penalty": float(repetition_penalty),
                               "no_repeat_ngram_size": int(no_repeat_ngram_size),
-                              "num_return_sequences": int(num_return_sequences), "seed": int(seed)})
+                              "num_return_sequences": int(num_return_sequences), "seed": int(seed),
+                              "penalty_alpha": float(penalty_alpha), "contrastive_k": int(contrastive_k)})
     model = get_model(TASK)
     started = time.perf_counter()
     sequences: dict[int, list[Token]] = {}
@@ -88,7 +91,7 @@ def build() -> gr.Blocks:
                 with gr.Accordion("Settings", open=False):
                     temperature = gr.Slider(0.05, 2.0, value=DEFAULTS.temperature, step=0.05,
                                             label="Temperature (sampling, top-k, nucleus)")
-                    top_k = gr.Slider(1, 100, value=DEFAULTS.top_k, step=1, label="top_k (top-k; contrastive candidates)")
+                    top_k = gr.Slider(1, 100, value=DEFAULTS.top_k, step=1, label="top_k (top-k sampling)")
                     top_p = gr.Slider(0.05, 1.0, value=DEFAULTS.top_p, step=0.01, label="top_p (nucleus)")
                     num_beams = gr.Slider(1, 8, value=DEFAULTS.num_beams, step=1, label="num_beams (beam search)")
                     repetition_penalty = gr.Slider(1.0, 2.0, value=DEFAULTS.repetition_penalty, step=0.05,
@@ -97,6 +100,10 @@ def build() -> gr.Blocks:
                                           label="No-repeat n-gram size (0: off)")
                     returns = gr.Slider(1, 4, value=DEFAULTS.num_return_sequences, step=1, label="Number of returns")
                     seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Seed (sampling strategies)")
+                    penalty_alpha = gr.Slider(0.0, 1.0, value=DEFAULTS.penalty_alpha, step=0.05,
+                                              label="Degeneration penalty alpha (contrastive search)")
+                    contrastive_k = gr.Slider(1, 20, value=DEFAULTS.contrastive_k, step=1,
+                                              label="Candidates per step (contrastive search)")
                 run = gr.Button("Generate", variant="primary")
                 gr.Examples([[p] for p in PROMPTS], [prompt], label="Prompts")
             with gr.Column(scale=3, min_width=300):
@@ -107,7 +114,7 @@ def build() -> gr.Blocks:
                                      interactive=False, max_height=320, wrap=True)
                 result = api_json()
         inputs = [prompt, strategy, max_new_tokens, temperature, num_beams, top_k, top_p, repetition_penalty,
-                  no_repeat, returns, seed]
+                  no_repeat, returns, seed, penalty_alpha, contrastive_k]
         run.click(generate_text, inputs, [text, table, summary, result], api_name="generate_text",
                   concurrency_limit=CONCURRENCY_LIMIT)
     return demo

@@ -37,6 +37,7 @@ class Settings:
     num_return_sequences: int = 1
     seed: int = 0
     penalty_alpha: float = 0.6  # contrastive search: weight of the degeneration penalty
+    contrastive_k: int = 4      # contrastive search: candidates weighed at each step (the paper's 3-10)
 
     def checked(self, context: int) -> "Settings":
         """These settings if valid (an InputError that says what to change otherwise)."""
@@ -50,7 +51,8 @@ class Settings:
                  (0 <= self.no_repeat_ngram_size <= 10, "no_repeat_ngram_size must be between 0 (off) and 10"),
                  (1 <= self.num_return_sequences <= 4, "num_return_sequences must be between 1 and 4"),
                  (0 <= self.seed < 2**32, "seed must be between 0 and 4294967295"),
-                 (0 <= self.penalty_alpha <= 1, "penalty_alpha must be between 0 and 1")]
+                 (0 <= self.penalty_alpha <= 1, "penalty_alpha must be between 0 and 1"),
+                 (1 <= self.contrastive_k <= 20, "contrastive_k must be between 1 and 20")]
         problems = [message for ok, message in rules if not ok]
         if problems:
             raise InputError("Please change: " + "; ".join(problems) + ".")
@@ -148,8 +150,8 @@ class LanguageModel:
             out = self.model(input_ids=ids, output_hidden_states=True)
             scores = self._penalised(ids, out.logits[0, -1], settings)
             probs = torch.softmax(scores, -1)
-            top = torch.topk(probs, settings.top_k)
-            candidates = torch.cat([ids.repeat(settings.top_k, 1), top.indices.unsqueeze(1)], dim=1)
+            top = torch.topk(probs, settings.contrastive_k)
+            candidates = torch.cat([ids.repeat(settings.contrastive_k, 1), top.indices.unsqueeze(1)], dim=1)
             hidden = self.model(input_ids=candidates, output_hidden_states=True).hidden_states[-1]
             previous = torch.nn.functional.normalize(hidden[:, :-1], dim=-1)
             new = torch.nn.functional.normalize(hidden[:, -1:], dim=-1)

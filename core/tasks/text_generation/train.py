@@ -224,7 +224,11 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     cfg = QUICK if quick else FULL
     out_dir, card_dir = Path(out_dir), Path(card_dir)
     root = out_dir.parent.parent / "runs" if quick else DATA_DIR  # a quick run stays in its temporary folder
-    run = fit(cfg, root, resume=True, documents=sample_documents() * 21 if quick else None)
+    documents = sample_documents() * 21 if quick else None
+    run = fit(cfg, root, resume=True, documents=documents)
+    if not (run / "splits.json").exists():  # a run from before prepare() recorded it
+        parts = split(documents if documents is not None else read_documents(fetch()))
+        (run / "splits.json").write_text(json.dumps({name: len(docs) for name, docs in parts.items()}))
     export(run, out_dir)
     scores = evaluate(run, out_dir)
     history = json.loads((run / "history.json").read_text())
