@@ -156,14 +156,22 @@ class FirstResult:
         self._value: tuple | None = None
         self._lock = threading.Lock()
 
+    def _run(self) -> Any:
+        """fn(*args); for a streaming (generator) handler, its last value."""
+        outputs = self.fn(*self.args)
+        if inspect.isgenerator(outputs):
+            for outputs in outputs:  # noqa: B007 - the last value is the result
+                pass
+        return outputs
+
     def __call__(self) -> tuple:
         with self._lock:
             if self._value is None or _missing_files(self._value):
                 try:
                     started = time.perf_counter()
-                    outputs = self.fn(*self.args)
+                    outputs = self._run()
                     if time.perf_counter() - started > self.COLD_START_S:
-                        outputs = self.fn(*self.args)
+                        outputs = self._run()
                 except Exception as exc:  # noqa: BLE001 - a first-load result is a nicety, never an error
                     logger.warning("First-load result of %s failed: %s", getattr(self.fn, "__name__", self.fn), exc)
                     return tuple(gr.skip() for _ in range(len(self.args) + self.n_outputs))

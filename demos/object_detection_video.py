@@ -130,7 +130,8 @@ def build_section(demo: gr.Blocks) -> None:
             model = model_choice()
             run = gr.Button("Detect in video", variant="primary")
             if examples:
-                gr.Examples([[str(p)] for p in examples], [video], label="Example: a camera panning over a held-out scene")
+                gr.Examples([[str(p)] for p in examples], [video], label="Example: a camera panning over a held-out scene",
+                            api_name="load_video_example", api_visibility="private")
         with gr.Column(scale=3, min_width=300):
             summary = gr.Markdown(elem_classes="result-summary")
             annotated = gr.Video(label="Annotated video (H.264 MP4)", interactive=False, height=360)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.registry import get_model
 from core.tasks.text_generation.adapter import STRATEGIES, Settings, Token, settings_from
-from demos.common import CONCURRENCY_LIMIT, api_json, card_link, user_errors
+from demos.common import CONCURRENCY_LIMIT, api_json, card_link, show_first_result, user_errors
 
 TASK = "text_generation"
 DEFAULTS = Settings()
@@ -105,7 +105,8 @@ def build() -> gr.Blocks:
                     contrastive_k = gr.Slider(1, 20, value=DEFAULTS.contrastive_k, step=1,
                                               label="Candidates per step (contrastive search)")
                 run = gr.Button("Generate", variant="primary")
-                gr.Examples([[p] for p in PROMPTS], [prompt], label="Prompts")
+                gr.Examples([[p] for p in PROMPTS], [prompt], label="Prompts", api_name="load_prompt",
+                            api_visibility="private")
             with gr.Column(scale=3, min_width=300):
                 summary = gr.Markdown(elem_classes="result-summary")
                 text = gr.HighlightedText(label="Text (darker: a token the model found less likely)", combine_adjacent=False,
@@ -115,6 +116,7 @@ def build() -> gr.Blocks:
                 result = api_json()
         inputs = [prompt, strategy, max_new_tokens, temperature, num_beams, top_k, top_p, repetition_penalty,
                   no_repeat, returns, seed, penalty_alpha, contrastive_k]
-        run.click(generate_text, inputs, [text, table, summary, result], api_name="generate_text",
-                  concurrency_limit=CONCURRENCY_LIMIT)
+        outputs = [text, table, summary, result]
+        run.click(generate_text, inputs, outputs, api_name="generate_text", concurrency_limit=CONCURRENCY_LIMIT)
+        show_first_result(demo, generate_text, [prompt], [PROMPTS[0]], outputs, name="first_text")
     return demo

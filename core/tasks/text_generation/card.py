@@ -58,6 +58,7 @@ def card_body(metrics: dict) -> str:
         f"({model['size_mb']} MB) with the tokenizer as JSON.",
         f"- Trained on {model['hardware']}: {model['steps']:,} steps of {model['batch']} windows, AdamW, cosine "
         f"schedule from {model['lr']}, in {model['minutes']} minutes.",
+        f"- Latency: {model.get('latency_ms')} ms ({model.get('latency_note', '')}).",
         "",
         "## Data",
         f"- {data['name']} ({data['source']}; {data['license']}).",

@@ -217,8 +217,9 @@ def sample_documents() -> list[Document]:
 def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     """`python -m core.train text_generation`: train (or finish an interrupted run), export the
     weights into `out_dir`, measure held-out perplexity against the trigram baseline, write the card."""
-    from core.artifacts import file_size_mb, hardware
+    from core.artifacts import file_size_mb, hardware, measure_latency_ms
     from core.tasks.text_generation import card
+    from core.tasks.text_generation.adapter import Settings, load
     from core.tasks.text_generation.evaluate import WEIGHTS, evaluate, export
 
     cfg = QUICK if quick else FULL
@@ -232,9 +233,15 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
     export(run, out_dir)
     scores = evaluate(run, out_dir)
     history = json.loads((run / "history.json").read_text())
+    new_tokens = 8 if quick else 60
+    served = load("scratch", out_dir)
+    latency = measure_latency_ms(lambda: served.generate("The", Settings(strategy="greedy", max_new_tokens=new_tokens,
+                                                                         repetition_penalty=1.0, no_repeat_ngram_size=0)),
+                                 repeats=3 if quick else 10)
     model = {**{k: v for k, v in asdict(cfg).items() if k not in ("name", "eval_every", "eval_windows")},
              "parameters": scores["parameters"], "size_mb": file_size_mb(out_dir / WEIGHTS), "hardware": hardware(),
-             "minutes": history[-1]["minutes"] if history else 0}
+             "minutes": history[-1]["minutes"] if history else 0, "latency_ms": latency,
+             "latency_note": f"up to {new_tokens} new tokens, greedy, one request on {hardware()}, median"}
     card.curves_figure(history, card_dir / "figures" / "training_curves.png")
     metrics = card.build_metrics({"perplexity": scores["model_perplexity"], "trigram_perplexity": scores["trigram_perplexity"],
                                   "test_tokens": scores["test_tokens"]}, model,
