@@ -5,8 +5,8 @@
 Export: float16 safetensors of the weights (the input and output embeddings are tied: saved
 once), the model's config and the BPE tokenizer (JSON), into assets/models/text_generation/.
 Evaluation: per-token perplexity on the test documents for the model (each 256-token window
-scored with the context inside it) and for the Kneser-Ney trigram baseline on the same tokens,
-overall and per source. Writes `evaluation.json` in the run folder.
+scored with the context inside it) and for the Kneser-Ney trigram baseline on the same tokens.
+Writes `evaluation.json` in the run folder.
 """
 from __future__ import annotations
 
@@ -55,11 +55,11 @@ def load_model(model_dir: Path = MODEL_DIR):
     return model.float().eval(), Tokenizer.from_file(str(Path(model_dir) / config["tokenizer"]))
 
 
-def perplexities(model, context: int, streams: dict[str, np.ndarray]) -> dict[str, float]:
-    """Model perplexity per token of each named token stream (non-overlapping windows)."""
+def perplexity(model, tokens: np.ndarray) -> float:
+    """Model perplexity per token of a token stream (non-overlapping windows of its context)."""
     from core.tasks.text_generation.train import mean_loss, windows
 
-    return {name: round(math.exp(mean_loss(model, windows(tokens, context))), 2) for name, tokens in streams.items()}
+    return round(math.exp(mean_loss(model, windows(tokens, model.config.n_positions))), 2)
 
 
 def evaluate(run: Path, model_dir: Path = MODEL_DIR) -> dict:
@@ -71,7 +71,7 @@ def evaluate(run: Path, model_dir: Path = MODEL_DIR) -> dict:
     baseline = KneserNeyTrigram(tokenizer.get_vocab_size()).fit(train)
     result = {
         "test_tokens": int(len(test)),
-        "model_perplexity": perplexities(model, model.config.n_positions, {"test": test})["test"],
+        "model_perplexity": perplexity(model, test),
         "trigram_perplexity": round(baseline.perplexity(test), 2),
         "parameters": int(model.num_parameters()),
     }

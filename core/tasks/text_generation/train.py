@@ -256,9 +256,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run")
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     fit(QUICK if args.quick else FULL, resume=args.resume)
 
 
