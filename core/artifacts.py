@@ -29,6 +29,7 @@ metrics.json schema (shared by every task; the Metrics tab and README read it):
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import statistics
@@ -104,3 +105,18 @@ def load_metrics(card_dir: Path) -> dict | None:
     """Return a task's metrics.json, or None when the task has not been evaluated yet."""
     path = Path(card_dir) / "metrics.json"
     return load_json(path) if path.exists() else None
+
+
+def training_log(name: str, path: Path) -> logging.Logger:
+    """A logger that writes a training run's progress to `path` (train.log, timestamped, flushed per
+    line, so a later session can see where a run stood) and to stdout."""
+    import sys
+
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    logger.addHandler(logging.StreamHandler(sys.stdout))
+    return logger

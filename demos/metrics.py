@@ -22,7 +22,8 @@ from demos.common import user_errors
 SUMMARY_COLUMNS = ["task", "model", "headline metric", "value", "better", "parameters", "size (MB)", "latency (ms)",
                    "data set"]
 ACRONYMS = {"mae": "MAE", "rmse": "RMSE", "smape": "sMAPE (%)", "mase": "MASE", "f1": "F1", "auroc": "AUROC",
-            "map": "mAP", "wer": "WER", "cer": "CER", "ndcg": "NDCG", "rmsle": "RMSLE", "iou": "IoU", "miou": "mIoU"}
+            "map": "mAP", "wer": "WER", "cer": "CER", "ndcg": "NDCG", "rmsle": "RMSLE", "iou": "IoU", "miou": "mIoU",
+            "bleu": "BLEU", "chrf": "chrF", "roc": "ROC", "auc": "AUC"}
 LOWER_IS_BETTER = ("mae", "rmse", "smape", "mase", "loss", "wer", "cer", "perplexity", "latency", "error")
 
 

@@ -431,3 +431,15 @@ def test_text_generation_streams_coloured_tokens_and_lists_alternatives(page):
     assert "nucleus" in summary
     assert page.locator("[data-testid='highlighted-text:textfield'] span:visible").count() > 5
     assert _column(page, "Tokens and the alternatives the model weighed", "top alternatives")
+
+
+def test_spam_tab_shows_a_verdict_coloured_words_and_reads_an_uploaded_email(page):
+    _tab(page, "Text classification")
+    _wait_for_text(page, _summary(page), r"(spam|ham)\*?\*? \(\d+%\) says the fine-tuned MiniLM")
+    assert page.locator("[data-testid='highlighted-text:textfield'] span:visible").count() > 10
+    page.locator("#email-upload input[type=file]").set_input_files(str(EXAMPLES_DIR / "text_classification" / "spam.eml"))
+    _wait_for_text(page, _summary(page), r"\*?\*?spam\*?\*? \(\d+%\)")
+    assert page.get_by_label("E-mail text").input_value().startswith("From ")  # the raw file; headers are skipped
+    page.get_by_label("TF-IDF + logistic regression (baseline)").check()
+    _wait_for_text(page, _summary(page), r"says the TF-IDF baseline")
+    _no_error_pills(page)

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from core.errors import InputError
+from core.text_input import checked_text
 
 STRATEGIES = ("greedy", "beam search", "sampling", "top-k", "nucleus", "contrastive search")
 ALTERNATIVES = 5  # alternatives shown per token
@@ -84,8 +85,12 @@ class LanguageModel:
 
     # -- pieces ------------------------------------------------------------------------------
     def encode_prompt(self, prompt: str, settings: Settings) -> list[int]:
-        if not prompt or not prompt.strip():
+        if not isinstance(prompt, str) or not prompt.strip():
             raise InputError("The prompt is empty: type a few words to continue.")
+        checked = checked_text(prompt, "prompt")  # binary data refused; no tokenizing of megabytes
+        if checked.truncated:
+            raise InputError(f"The prompt is {checked.original_chars:,} characters; the model reads {self.context} "
+                             "tokens in all (a few hundred words). Shorten it.")
         ids = self.tokenizer.encode(prompt).ids
         room = self.context - settings.max_new_tokens
         if len(ids) > room:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.artifacts import training_log
 from core.settings import apply_offline_defaults
 from core.tasks.text_generation.corpus import DATA_DIR, Document, fetch, read_documents, split
 
@@ -109,17 +108,6 @@ def mean_loss(model, blocks: np.ndarray, batch: int = 32) -> float:
     return total / max(count, 1)
 
 
-def _logger(path: Path) -> logging.Logger:
-    logger = logging.getLogger("text_generation.train")
-    logger.setLevel(logging.INFO)
-    logger.handlers.clear()
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger.addHandler(handler)
-    logger.addHandler(logging.StreamHandler(sys.stdout))
-    return logger
-
-
 def prepare(cfg: TrainConfig, run: Path, documents: list[Document] | None = None) -> dict[str, np.ndarray]:
     """Tokenizer and token streams of each split (cached in the run folder)."""
     from tokenizers import Tokenizer
@@ -147,7 +135,7 @@ def fit(cfg: TrainConfig, root: Path = DATA_DIR, resume: bool = False,
     torch.manual_seed(SEED)
     run = root / cfg.name
     run.mkdir(parents=True, exist_ok=True)
-    log = _logger(run / "train.log")
+    log = training_log("text_generation.train", run / "train.log")
     streams = prepare(cfg, run, documents)
     tokenizer = Tokenizer.from_file(str(run / "tokenizer.json"))
     eos = tokenizer.token_to_id(EOS)
