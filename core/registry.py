@@ -121,16 +121,41 @@ TASKS: dict[str, TaskSpec] = {
             trainer="core.tasks.object_detection.train:train_segmentation",
         ),
         TaskSpec(
+            name="text_classification",
+            number=4,
+            title="Text classification",
+            summary="Tells spam from wanted e-mail (SpamAssassin) with a LoRA-tuned MiniLM encoder or a TF-IDF baseline, "
+                    "and highlights the words that pushed the decision.",
+            endpoints=("/classify_text",),
+            variants=("minilm", "tfidf"),
+            loader="core.tasks.text_classification.adapter:load",
+            demo="demos.text_classification:build",
+            trainer="core.tasks.text_classification.train:train",
+        ),
+        TaskSpec(
             name="text_generation",
             number=5,
             title="Text generation",
             summary="Continues your prompt with a small GPT-2 trained by this project on public-domain English, with "
                     "every decoding strategy and setting, tokens streamed and coloured by their probability.",
             endpoints=("/generate_text",),
-            variants=("scratch",),
+            variants=("scratch", "hub"),  # hub: opt-in, installed by core.tasks.text_generation.hub
             loader="core.tasks.text_generation.adapter:load",
             demo="demos.text_generation:build",
             trainer="core.tasks.text_generation.train:train",
+        ),
+        TaskSpec(
+            name="machine_translation",
+            number=6,
+            title="Machine translation",
+            summary="Translates between 10 languages with Apertium (rule-based, through pivot languages where no direct "
+                    "pair exists), or English <-> Spanish with a small transformer distilled from it; with language "
+                    "detection, a back-translation and a round-trip score.",
+            endpoints=("/translate",),
+            variants=("apertium", "neural"),
+            loader="core.tasks.machine_translation.adapter:load",
+            demo="demos.machine_translation:build",
+            trainer="core.tasks.machine_translation.train:train",
         ),
         TaskSpec(
             name="time_series_forecasting",

@@ -24,6 +24,17 @@ DEFAULTS = Settings()
 PROMPTS = ["Call me Ishmael. Some years ago", "Fellow-Citizens of the Senate and House of Representatives:",
            "The whale", "In the course of the past year, our country"]
 COLUMNS = ["return", "#", "token", "probability", "top alternatives"]
+MODELS = ("scratch", "hub")
+
+
+def model_choice() -> gr.Radio:
+    """The model picker: the Hub variant says when it is not installed (choosing it then explains how)."""
+    from core.tasks.text_generation import hub
+
+    hub_label = "distilgpt2 from the Hub (opt-in)" + ("" if hub.available() else ": not installed")
+    return gr.Radio([("GPT-2 trained here (2.6 M parameters)", "scratch"), (hub_label, "hub")], value="scratch",
+                    label="Model", info=None if hub.available() else
+                    "The Hub model is installed once with ALLOW_NETWORK=1 python -m core.tasks.text_generation.hub")
 
 
 def highlighted(prompt: str, sequences: dict[int, list[Token]]) -> list[tuple[str, float | None]]:
@@ -52,24 +63,27 @@ def generate_text(prompt: str, strategy: str = DEFAULTS.strategy, max_new_tokens
                   no_repeat_ngram_size: int = DEFAULTS.no_repeat_ngram_size,
                   num_return_sequences: int = DEFAULTS.num_return_sequences, seed: int = DEFAULTS.seed,
                   penalty_alpha: float = DEFAULTS.penalty_alpha,
-                  contrastive_k: int = DEFAULTS.contrastive_k) -> Iterator[tuple]:
+                  contrastive_k: int = DEFAULTS.contrastive_k, model: str = "scratch") -> Iterator[tuple]:
     """Stream the continuation of `prompt`: (highlighted tokens, token table, summary, JSON). The
-    JSON is filled once the text is complete (the API returns that last value)."""
+    JSON is filled once the text is complete (the API returns that last value). `model`: "scratch"
+    (trained here) or "hub" (opt-in pretrained distilgpt2, once installed)."""
+    if model not in MODELS:
+        raise gr.Error(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.", print_exception=False)
     settings = settings_from({"strategy": strategy, "max_new_tokens": int(max_new_tokens), "temperature": float(temperature),
                               "num_beams": int(num_beams), "top_k": int(top_k), "top_p": float(top_p),
                               "repetition_penalty": float(repetition_penalty),
                               "no_repeat_ngram_size": int(no_repeat_ngram_size),
                               "num_return_sequences": int(num_return_sequences), "seed": int(seed),
                               "penalty_alpha": float(penalty_alpha), "contrastive_k": int(contrastive_k)})
-    model = get_model(TASK)
+    language_model = get_model(TASK, model)
     started = time.perf_counter()
     sequences: dict[int, list[Token]] = {}
-    for part in model.stream(prompt or "", settings):
+    for part in language_model.stream(prompt or "", settings):
         sequences[part["sequence"]] = part["tokens"]
         count = sum(len(tokens) for tokens in sequences.values())
         rate = count / max(time.perf_counter() - started, 1e-6)
         yield (highlighted(prompt, sequences), gr.skip(), f"Generating... {count} tokens, {rate:.0f} tokens/s", gr.skip())
-    result = model.result(prompt, settings, sequences, time.perf_counter() - started)
+    result = language_model.result(prompt, settings, sequences, time.perf_counter() - started)
     count, seconds = result["token_count"], result["latency_ms"] / 1000
     summary = (f"**{count} tokens** in {seconds:.2f} s ({result['tokens_per_s']} tokens/s), {settings.strategy}. "
                "The darker a token, the less likely the model found it; the table lists the alternatives it weighed.")
@@ -87,6 +101,7 @@ def build() -> gr.Blocks:
             with gr.Column(scale=2, min_width=280):
                 prompt = gr.Textbox(PROMPTS[0], label="Prompt", lines=3, max_length=2000)
                 strategy = gr.Radio(list(STRATEGIES), value=DEFAULTS.strategy, label="Decoding strategy")
+                model = model_choice()
                 max_new_tokens = gr.Slider(1, 128, value=DEFAULTS.max_new_tokens, step=1, label="Max new tokens")
                 with gr.Accordion("Settings", open=False):
                     temperature = gr.Slider(0.05, 2.0, value=DEFAULTS.temperature, step=0.05,
@@ -115,7 +130,7 @@ def build() -> gr.Blocks:
                                      interactive=False, max_height=320, wrap=True)
                 result = api_json()
         inputs = [prompt, strategy, max_new_tokens, temperature, num_beams, top_k, top_p, repetition_penalty,
-                  no_repeat, returns, seed, penalty_alpha, contrastive_k]
+                  no_repeat, returns, seed, penalty_alpha, contrastive_k, model]
         outputs = [text, table, summary, result]
         run.click(generate_text, inputs, outputs, api_name="generate_text", concurrency_limit=CONCURRENCY_LIMIT)
         show_first_result(demo, generate_text, [prompt], [PROMPTS[0]], outputs, name="first_text")

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from core.errors import InputError
 from core.registry import EXAMPLES_DIR
 from core.tasks.text_generation.corpus import Document, split
 from core.tasks.text_generation.train import EOS, QUICK, fit, windows
@@ -168,3 +169,38 @@ def test_api_bad_prompts_and_settings_get_clear_errors(client):
     with pytest.raises(Exception, match="not in the list of choices|strategy must be"):
         client.predict(prompt="The", strategy="telepathy", api_name="/generate_text")
     assert client.predict(prompt="The", max_new_tokens=3, api_name="/generate_text")[-1]["token_count"] >= 1
+
+
+# ----------------------------------------------------------------------------- opt-in Hub variant
+
+def test_the_hub_variant_is_refused_until_installed_then_installs_from_a_folder_and_generates(tmp_path, monkeypatch):
+    """Offline, "hub" answers with the install command; `--from DIR` installs a GPT-2-family folder
+    (here a tiny stand-in with the project's tokenizer, saved as safetensors) and it then generates."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from core.registry import MODELS_DIR
+    from core.tasks.text_generation import hub
+    from core.tasks.text_generation.adapter import Settings, load
+
+    monkeypatch.setenv("ML_PORTFOLIO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(InputError, match="not installed.*ALLOW_NETWORK=1"):
+        load("hub", MODELS_DIR / "text_generation")
+    with pytest.raises(SystemExit, match="Network access is off"):
+        hub.main([])
+    source = tmp_path / "stand_in"
+    tokenizer = MODELS_DIR / "text_generation" / "tokenizer.json"
+    GPT2LMHeadModel(GPT2Config(vocab_size=4096, n_positions=64, n_embd=32, n_layer=1, n_head=2)).save_pretrained(source)
+    (source / "tokenizer.json").write_bytes(tokenizer.read_bytes())
+    hub.main(["--from", str(source)])
+    assert hub.available() and sorted(p.name for p in hub.hub_dir().iterdir()) == sorted(hub.FILES)
+    result = load("hub", MODELS_DIR / "text_generation").generate("The whale", Settings(strategy="greedy", max_new_tokens=5))
+    assert result["variant"] == "hub" and result["token_count"] == 5
+
+
+def test_api_the_hub_model_offline_says_how_to_install_it(client):
+    from core.tasks.text_generation import hub
+
+    if hub.available():
+        pytest.skip("the Hub variant is installed in this cache")
+    with pytest.raises(Exception, match="not installed"):
+        client.predict(prompt="The", model="hub", api_name="/generate_text")

@@ -225,12 +225,19 @@ class LanguageModel:
 
 
 def load(variant: str, model_dir: Path) -> LanguageModel:
-    """The shipped model (`variant` "scratch": trained by this project)."""
+    """"scratch": the shipped model trained by this project; "hub": the opt-in pretrained model, once
+    installed (an InputError with the install command otherwise)."""
+    from core.tasks.text_generation import hub
     from core.tasks.text_generation.evaluate import load_model
 
-    if variant != "scratch":
+    if variant == "hub":
+        if not hub.available():
+            raise InputError(hub.unavailable_reason())
+        model, tokenizer = hub.load_model()
+    elif variant == "scratch":
+        model, tokenizer = load_model(model_dir)
+    else:
         raise KeyError(f"Unknown variant {variant!r}")
-    model, tokenizer = load_model(model_dir)
     return LanguageModel(model, tokenizer, variant)
 
 
