@@ -42,7 +42,13 @@ def highlighted(result: dict) -> list[tuple[str, float | None]]:
         out.append((rest[:SHOWN_AFTER_CUT] + ("…" if len(rest) > SHOWN_AFTER_CUT else ""), None))
     else:
         out.append((text[position:], None))
-    return out
+    merged: list[tuple[str, float | None]] = []
+    for segment, score in out:  # one box per run of unscored text, not one per gap
+        if score is None and merged and merged[-1][1] is None:
+            merged[-1] = (merged[-1][0] + segment, None)
+        elif segment:
+            merged.append((segment, score))
+    return merged
 
 
 def top_words(result: dict, n: int = 8) -> pd.DataFrame:
@@ -69,9 +75,11 @@ def classify_text(text: str, model: str = "minilm") -> tuple:
     best = result["predictions"][0]
     lines = [f"**{best['label']}** ({best['score']:.0%}) says the {NAMES[model]}. "
              "Red words pushed towards spam, blue ones towards ham.", *result["notes"],
+             "" if result["truncated_at"] is not None or model != "minilm" else
+             f"The encoder read the whole message ({result['tokens_seen']} tokens).",
              timing(result["latency_ms"], started)]
     label = {p["label"]: p["score"] for p in result["predictions"]}
-    return label, highlighted(result), top_words(result), "\n\n".join(lines), result
+    return label, highlighted(result), top_words(result), "\n\n".join(filter(None, lines)), result
 
 
 @user_errors

@@ -228,3 +228,10 @@ def test_api_bad_text_gets_clear_errors(client):
         client.predict(text="", api_name="/classify_text")
     with pytest.raises(Exception, match="not in the list of choices|Unknown model"):
         client.predict(text="hello there", model="bayes", api_name="/classify_text")
+
+
+def test_a_message_starting_like_a_header_is_still_read_as_text():
+    from core.tasks.text_classification.data import looks_like_email
+
+    assert email_text("Re: lunch\n\nSee you at noon.") == ("", "Re: lunch\n\nSee you at noon.")
+    assert looks_like_email("Subject: hi\nTo: bob@example.org\n\nbody") and not looks_like_email("Note: call Bob")

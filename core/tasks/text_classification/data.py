@@ -95,10 +95,27 @@ def _clean(text: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", text).strip()
 
 
+HEADER_NAMES = {"from", "to", "subject", "date", "received", "return-path", "message-id", "mime-version",
+                "content-type", "delivered-to", "reply-to", "cc", "sender", "x-mailer"}
+
+
+def looks_like_email(raw: str) -> bool:
+    """True when `raw` starts with a mailbox "From " line or a block of headers, one of them a
+    standard one (so a message that starts "Re: lunch" is read as text, not as a header)."""
+    head = re.split(r"\r?\n\s*\r?\n", raw.lstrip(), maxsplit=1)[0]
+    lines = head.splitlines()
+    if not lines:
+        return False
+    if lines[0].startswith("From "):
+        return True
+    headers = all(re.match(r"^[\w-]+:", line) or line[:1] in (" ", "\t") for line in lines)
+    return headers and any(line.split(":", 1)[0].lower() in HEADER_NAMES for line in lines)
+
+
 def email_text(raw: str) -> tuple[str, str]:
     """(subject, subject + body) of a raw RFC 822 message; plain text as-is when it has no headers.
     Text parts are kept (HTML converted to text), attachments dropped."""
-    if not re.match(r"^(From |[\w-]+:)", raw.lstrip()[:200]):
+    if not looks_like_email(raw):
         return "", _clean(raw)
     message = email.message_from_string(raw, policy=email.policy.default)
     subject = str(message.get("subject", "") or "").strip()
