@@ -49,6 +49,18 @@ def test_quick_training_learns_logs_and_resumes(tmp_path):
     assert json.loads((resumed / "history.json").read_text()) == history
 
 
+def test_a_second_stage_continues_from_the_first_ones_weights_data_and_step_count(tmp_path):
+    from core.tasks.text_generation.train import QUICK_STAGES
+
+    first = fit(QUICK_STAGES[0], root=tmp_path, documents=_documents() * 21)
+    second = fit(QUICK_STAGES[1], root=tmp_path, resume=True)  # no documents: it reads the first stage's data
+    history = json.loads((second / "history.json").read_text())
+    assert [row["step"] for row in history] == [3, 6, 9]  # the first stage's rows, then its own
+    assert (second / "tokenizer.json").read_bytes() == (first / "tokenizer.json").read_bytes()
+    assert np.array_equal(np.load(second / "test.npy"), np.load(first / "test.npy"))
+    assert history[-1]["val_loss"] < json.loads((first / "history.json").read_text())[0]["val_loss"]
+
+
 def test_export_loads_back_without_pickles_and_both_models_are_scored(tmp_path):
     """The exported float16 weights load into a fresh network and score the test documents; the
     trigram baseline is measured on the same tokens."""

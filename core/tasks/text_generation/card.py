@@ -56,8 +56,9 @@ def card_body(metrics: dict) -> str:
         f"{model['parameters']:,} parameters; its own byte-level BPE tokenizer ({model['vocab_size']:,} tokens, "
         "trained on the training documents with `tokenizers`). Shipped as float16 safetensors "
         f"({model['size_mb']} MB) with the tokenizer as JSON.",
-        f"- Trained on {model['hardware']}: {model['steps']:,} steps of {model['batch']} windows, AdamW, cosine "
-        f"schedule from {model['lr']}, in {model['minutes']} minutes.",
+        f"- Trained on {model['hardware']} in {len(model['stages'])} stage(s), each from the previous one's weights: "
+        + "; ".join(f"{st['steps']:,} steps with a cosine schedule from lr {st['lr']}" for st in model["stages"])
+        + f" ({model['steps']:,} steps of {model['batch']} windows in all, AdamW), in {model['minutes']} minutes.",
         f"- Latency: {model.get('latency_ms')} ms ({model.get('latency_note', '')}).",
         "",
         "## Data",
