@@ -131,6 +131,7 @@ TASKS: dict[str, TaskSpec] = {
             loader="core.tasks.text_classification.adapter:load",
             demo="demos.text_classification:build",
             trainer="core.tasks.text_classification.train:train",
+            runs_in_worker=True,
         ),
         TaskSpec(
             name="text_generation",

@@ -1,6 +1,8 @@
 """Task 04 tab: is an e-mail spam? With the words that pushed the decision highlighted.
 
-UI wiring only: models and explanations live in core/tasks/text_classification/. Public endpoint:
+UI wiring only: models and explanations live in core/tasks/text_classification/. Classification
+with integrated gradients is CPU-heavy (a batch of 16 passes through the encoder), so it runs in
+the task's worker pool (core/workers.py) like detection does. Public endpoint:
 /classify_text(text, model="minilm") -> JSON with `predictions` [{label, score}] and `importance`
 [{token, score}] (score in [-1, 1], positive: towards spam), the tokens read and the truncation point.
 An uploaded .txt/.eml file is read into the text box first (headers are skipped by the parser).
@@ -13,10 +15,11 @@ import time
 import gradio as gr
 import pandas as pd
 
-from core.registry import EXAMPLES_DIR, get_model
+from core.registry import EXAMPLES_DIR
 from core.tasks.text_classification.adapter import VARIANTS
 from core.text_input import read_text_file
-from demos.common import CONCURRENCY_LIMIT, api_json, card_link, show_first_result, timing, user_errors
+from core.workers import run_heavy
+from demos.common import HEAVY_CONCURRENCY_LIMIT, api_json, card_link, show_first_result, timing, user_errors
 
 TASK = "text_classification"
 MODEL_CHOICES = [("MiniLM + LoRA (fine-tuned)", "minilm"), ("TF-IDF + logistic regression (baseline)", "tfidf")]
@@ -71,7 +74,7 @@ def classify_text(text: str, model: str = "minilm") -> tuple:
     started = time.perf_counter()
     if model not in VARIANTS:
         raise gr.Error(f"Unknown model {model!r}; choose one of {', '.join(VARIANTS)}.", print_exception=False)
-    result = get_model(TASK, model).classify(text)
+    result = run_heavy(TASK, model, "classify", text)
     best = result["predictions"][0]
     lines = [f"**{best['label']}** ({best['score']:.0%}) says the {NAMES[model]}. "
              "Red words pushed towards spam, blue ones towards ham.", *result["notes"],
@@ -116,12 +119,12 @@ def build() -> gr.Blocks:
                                      interactive=False, max_height=300)
                 result = api_json()
         outputs = [label, words, table, summary, result]
-        run.click(classify_text, [text, model], outputs, api_name="classify_text", concurrency_limit=CONCURRENCY_LIMIT)
+        run.click(classify_text, [text, model], outputs, api_name="classify_text", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         model.input(classify_text, [text, model], outputs, api_name="classify_on_model", api_visibility="private",
-                    concurrency_limit=CONCURRENCY_LIMIT, trigger_mode="always_last")
+                    concurrency_limit=HEAVY_CONCURRENCY_LIMIT, trigger_mode="always_last")
         upload.upload(load_file, upload, text, api_name="load_file", api_visibility="private").success(
             classify_text, [text, model], outputs, api_name="classify_upload", api_visibility="private",
-            concurrency_limit=CONCURRENCY_LIMIT)
+            concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         show_first_result(demo, classify_text, [text, model], [EXAMPLES[0]["text"], "minilm"], outputs,
                           name="first_classification")
     return demo

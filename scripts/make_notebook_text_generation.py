@@ -25,7 +25,7 @@ Kneser-Ney trigram baseline, and what each decoding strategy does with the same 
 
 * `ML_PORTFOLIO_QUICK=1`: a seconds-long smoke run (a tiny model trained on a 20,000-character sample).
 * default: the shipped model and its training history; evaluation on the held-out documents.
-* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train text_generation` (about 45 minutes on 2 cores)."""),
+* `NOTEBOOK_RETRAIN=1`: retrains exactly as `python -m core.train text_generation` (two stages, about 75 minutes on 2 cores)."""),
     ("code", """import os
 import tempfile
 from pathlib import Path
