@@ -25,7 +25,7 @@ TASK = "text_classification"
 MODEL_CHOICES = [("MiniLM + LoRA (fine-tuned)", "minilm"), ("TF-IDF + logistic regression (baseline)", "tfidf")]
 NAMES = {"minilm": "fine-tuned MiniLM", "tfidf": "TF-IDF baseline"}
 EXAMPLES = json.loads((EXAMPLES_DIR / TASK / "examples.json").read_text(encoding="utf-8"))
-SHOWN_AFTER_CUT = 1500  # characters of the unread rest shown after the truncation mark
+SHOWN_AFTER_CUT = 800  # characters of the unread rest shown after the truncation mark
 
 
 def highlighted(result: dict) -> list[tuple[str, float | None]]:
