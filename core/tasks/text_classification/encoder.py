@@ -46,10 +46,15 @@ class SpamEncoder(nn.Module):
 
     def __init__(self, config: EncoderConfig = EncoderConfig()) -> None:
         super().__init__()
+        import warnings
+
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModel
+        from transformers.utils import logging as transformers_logging
 
         self.config = config
+        transformers_logging.disable_progress_bar()  # a loading bar per request in the logs helps nobody
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
         base = AutoModel.from_pretrained(str(base_path()))
         lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                           target_modules=list(config.targets))
