@@ -132,7 +132,7 @@ def test_the_served_baseline_matches_scikit_learn_and_its_word_scores_add_up():
 
 def test_integrated_gradients_add_up_to_the_change_of_the_logit():
     """Completeness: the token attributions sum to margin(input) - margin(baseline), within the error
-    of a 16-step Riemann sum."""
+    of the 8-step Riemann sum the app uses."""
     import torch
 
     from core.tasks.text_classification.encoder import integrated_gradients
@@ -140,7 +140,7 @@ def test_integrated_gradients_add_up_to_the_change_of_the_logit():
     served = get_model("text_classification", "minilm")
     encoded = served.tokenizer("Win a FREE holiday now, click here to claim your prize!", return_tensors="pt")
     ids, mask = encoded["input_ids"], encoded["attention_mask"]
-    _, attributions = integrated_gradients(served.model, ids, mask, steps=16)
+    _, attributions = integrated_gradients(served.model, ids, mask)
     with torch.no_grad():
         margin = served.model(ids, mask)
         special = (ids == 101) | (ids == 102)

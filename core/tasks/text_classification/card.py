@@ -143,7 +143,7 @@ def card_body(metrics: dict) -> str:
     lines += [
         "## Word importance",
         "- minilm: integrated gradients of the spam-minus-ham logit with respect to the input embeddings "
-        "(16 steps from a [PAD] baseline), summed over each word's pieces.",
+        "(8 path points from a [PAD] baseline, in one batch), summed over each word's pieces.",
         "- tfidf: each feature's exact share of the logit (TF-IDF value x coefficient), split among the words "
         "that produced it (for a linear model this is what integrated gradients gives).",
         "- Both are scaled to [-1, 1]: positive pushes towards spam, negative towards ham.",

@@ -117,7 +117,7 @@ def spam_probabilities(model: SpamEncoder, tok, texts: list[str], batch: int = 3
 
 
 def integrated_gradients(model: SpamEncoder, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                         steps: int = 16) -> tuple[float, np.ndarray]:
+                         steps: int = 8) -> tuple[float, np.ndarray]:
     """(P(spam), attribution of each token to the spam-minus-ham logit): integrated gradients along a
     straight path from a [PAD]-embedding baseline (special tokens kept) to the input, `steps` points
     evaluated as one batch (Riemann midpoint rule). The attributions sum to about the logit change."""
