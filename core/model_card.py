@@ -24,6 +24,14 @@ def metrics_table(metrics: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def table_markdown(table: dict) -> list[str]:
+    """Lines of a metrics.json table ({"title", "columns", "rows"}) as a titled markdown table."""
+    lines = [f"### {table['title']}", "", "| " + " | ".join(table["columns"]) + " |", "|" + "---|" * len(table["columns"])]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
+              for row in table["rows"]]
+    return lines + [""]
+
+
 def write_model_card(
     card_dir: Path,
     *,

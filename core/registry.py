@@ -150,7 +150,7 @@ TASKS: dict[str, TaskSpec] = {
             number=6,
             title="Machine translation",
             summary="Translates between 10 languages with Apertium (rule-based, through pivot languages where no direct "
-                    "pair exists), or English <-> Spanish with a small transformer distilled from it; with language "
+                    "pair exists), or English ↔ Spanish with a small transformer distilled from it; with language "
                     "detection, a back-translation and a round-trip score.",
             endpoints=("/translate",),
             variants=("apertium", "neural"),

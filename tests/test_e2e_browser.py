@@ -433,6 +433,20 @@ def test_text_generation_streams_coloured_tokens_and_lists_alternatives(page):
     assert _column(page, "Tokens and the alternatives the model weighed", "top alternatives")
 
 
+def test_translation_first_load_neural_engine_and_swap(page):
+    _tab(page, "Machine translation")
+    first = _wait_for_text(page, _summary(page), r"Round-trip chrF \d")
+    assert "English → Spanish" in first and "route en → es" in first
+    assert "committee" in page.locator("#back-translation").inner_text().lower()  # the back-translation, with its diff
+    page.get_by_label("Neural (English ↔ Spanish)").check()
+    page.get_by_role("button", name="Translate", exact=True).click()
+    _wait_for_text(page, _summary(page), r"by the neural model")
+    page.get_by_role("button", name="⇄").click()  # Spanish -> English, the translation becomes the text
+    page.get_by_role("button", name="Translate", exact=True).click()
+    _wait_for_text(page, _summary(page), r"Spanish → English .*by the neural model")
+    _no_error_pills(page)
+
+
 def test_spam_tab_shows_a_verdict_coloured_words_and_reads_an_uploaded_email(page):
     _tab(page, "Text classification")
     _wait_for_text(page, _summary(page), r"(spam|ham)\*?\*? \(\d+%\) says the fine-tuned MiniLM")

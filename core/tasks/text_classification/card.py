@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from core.artifacts import now_iso, save_json
-from core.model_card import write_model_card
+from core.model_card import table_markdown, write_model_card
 from core.tasks.text_classification.data import LABELS
 from core.tasks.text_classification.evaluate import VARIANT_NAMES
 
@@ -136,10 +136,8 @@ def card_body(metrics: dict) -> str:
         "",
     ]
     lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
-    for table in minilm["tables"][:1] + minilm["tables"][1:] + tfidf["tables"][1:]:
-        lines += [f"### {table['title']}", "", "| " + " | ".join(table["columns"]) + " |",
-                  "|" + "---|" * len(table["columns"])]
-        lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in table["rows"]] + [""]
+    for table in minilm["tables"] + tfidf["tables"][1:]:
+        lines += table_markdown(table)
     lines += [
         "## Word importance",
         "- minilm: integrated gradients of the spam-minus-ham logit with respect to the input embeddings "
