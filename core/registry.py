@@ -157,6 +157,7 @@ TASKS: dict[str, TaskSpec] = {
             loader="core.tasks.machine_translation.adapter:load",
             demo="demos.machine_translation:build",
             trainer="core.tasks.machine_translation.train:train",
+            runs_in_worker=True,
         ),
         TaskSpec(
             name="time_series_forecasting",

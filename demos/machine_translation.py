@@ -1,7 +1,9 @@
 """Task 06 tab: translate a text with Apertium (10 languages, through pivots) or the project's
 neural model (English <-> Spanish), with detection, back-translation and a round-trip score.
 
-UI wiring only: translation lives in core/tasks/machine_translation/adapter.py. Public endpoint:
+UI wiring only: translation lives in core/tasks/machine_translation/adapter.py and runs in the
+task's worker pool (a long text through the neural model is seconds of CPU, twice with the
+back-translation), with the shared time budget and backpressure. Public endpoint:
 /translate(text, source="auto", target="es", engine="auto") -> (translation, back-translation
 diff, summary, JSON with the detected language and its confidence, the route, the translation,
 the back-translation and its round-trip chrF).
@@ -14,7 +16,8 @@ import gradio as gr
 
 from core.tasks.machine_translation.adapter import DIFF_LABELS, translate, word_diff
 from core.tasks.machine_translation.apertium import LANGUAGES
-from demos.common import CONCURRENCY_LIMIT, api_json, card_link, show_first_result, timing, user_errors
+from core.workers import task_pool
+from demos.common import HEAVY_CONCURRENCY_LIMIT, api_json, card_link, show_first_result, timing, user_errors
 
 TASK = "machine_translation"
 SOURCES = [("Detect language", "auto")] + [(f"{name} ({code})", code) for code, name in LANGUAGES.items()]
@@ -59,7 +62,7 @@ def summary(result: dict, started: float) -> str:
 def translate_text(text: str, source: str = "auto", target: str = "es", engine: str = "auto") -> tuple:
     """Translate `text`: (translation, back-translation word diff, summary, JSON)."""
     started = time.perf_counter()
-    result = translate(text, source, target, engine)
+    result = task_pool(TASK).run(translate, text, source, target, engine)
     back = result["back_translation"]
     diff = word_diff(text[:result["characters"]], back) if back else []  # the text as translated (cut to the limit)
     return result["translation"], diff, summary(result, started), result
@@ -102,7 +105,7 @@ def build() -> gr.Blocks:
                 result = api_json()
         outputs = [translation, back, info, result]
         run.click(translate_text, [text, source, target, engine], outputs, api_name="translate",
-                  concurrency_limit=CONCURRENCY_LIMIT)
+                  concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         swap_button.click(swap, [source, target, translation, result], [source, target, text], api_name="swap_languages",
                           api_visibility="private", queue=False)
         show_first_result(demo, translate_text, [text, source, target, engine], EXAMPLES[0], outputs,
