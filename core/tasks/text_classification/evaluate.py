@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,6 @@ def export(run: Path, data: dict, out_dir: Path, max_length: int) -> dict:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run / "best.safetensors", out_dir / ADAPTER)
-    from dataclasses import asdict
-
     (out_dir / CONFIG).write_text(json.dumps(asdict(EncoderConfig(max_length=max_length)), indent=1))
     vectorizer, classifier, c = fit_baseline(data)
     baseline.save(vectorizer, classifier, out_dir)
