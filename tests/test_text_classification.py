@@ -106,28 +106,20 @@ def test_only_the_trained_tensors_are_shipped_and_they_load_back(quick_run):
     assert model.head.weight.equal(shipped["head.weight"])
 
 
-def test_the_served_baseline_matches_scikit_learn_and_its_word_scores_add_up():
-    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401 - scikit-learn fits the reference
-
+def test_the_served_baseline_matches_scikit_learn_and_its_word_scores_add_up(tmp_path):
     from core.tasks.text_classification import baseline
 
     sample = json.loads((FIXTURES / "corpus_sample.json").read_text())
     texts, labels = [m["text"] for m in sample], np.array([m["label"] for m in sample])
     vectorizer, classifier = baseline.fit(texts, labels)
-    folder = FIXTURES.parent.parent.parent / ".pytest_tfidf"
-    try:
-        baseline.save(vectorizer, classifier, folder)
-        served = baseline.TfidfClassifier(folder)
-        for text in texts[:6] + ["A brand new text about free money and Linux kernels."]:
-            out = served.classify(text)
-            assert out["spam_probability"] == pytest.approx(classifier.predict_proba(vectorizer.transform([text]))[0, 1],
-                                                            abs=1e-6)
-            logit = np.log(out["spam_probability"] / (1 - out["spam_probability"]))
-            assert out["scores"].sum() == pytest.approx(logit - served.intercept, abs=1e-4)  # exact attributions
-    finally:
-        for path in folder.glob("*"):
-            path.unlink()
-        folder.rmdir()
+    baseline.save(vectorizer, classifier, tmp_path)
+    served = baseline.TfidfClassifier(tmp_path)
+    for text in texts[:6] + ["A brand new text about free money and Linux kernels."]:
+        out = served.classify(text)
+        assert out["spam_probability"] == pytest.approx(classifier.predict_proba(vectorizer.transform([text]))[0, 1],
+                                                        abs=1e-6)
+        logit = np.log(out["spam_probability"] / (1 - out["spam_probability"]))
+        assert out["scores"].sum() == pytest.approx(logit - served.intercept, abs=1e-4)  # exact attributions
 
 
 def test_integrated_gradients_add_up_to_the_change_of_the_logit():
