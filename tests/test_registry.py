@@ -1,6 +1,7 @@
 """The task table and the lazy, bounded, thread-safe model cache."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import threading
@@ -76,3 +77,26 @@ def test_shipped_weights_are_small_and_never_pickles():
         assert bool(weights) != (spec.fits_per_request or bool(shares)), (spec.name, weights)
         if shares:
             assert shares in TASKS and any(TASKS[shares].model_dir.glob("*.safetensors"))
+
+
+def test_a_data_folder_reaches_only_trainers_that_take_one(tmp_path, monkeypatch):
+    import core.registry as registry
+
+    seen = {}
+
+    def trainer_with_data(out_dir, card_dir, quick, data_dir=None):
+        seen["data_dir"] = data_dir
+        return {}
+
+    def trainer_without_data(out_dir, card_dir, quick):
+        return {}
+
+    monkeypatch.setattr(registry, "_resolve", lambda path: {"with": trainer_with_data,
+                                                            "without": trainer_without_data}[path])
+    spec = TASKS["time_series_forecasting"]
+    with_data = dataclasses.replace(spec, trainer="with")
+    with_data.train(tmp_path, tmp_path, quick=True, data_dir=tmp_path / "mine")
+    assert seen["data_dir"] == tmp_path / "mine"
+    with pytest.raises(ValueError, match="does not train on a data folder"):
+        dataclasses.replace(spec, trainer="without").train(tmp_path, tmp_path, quick=True, data_dir=tmp_path)
+    dataclasses.replace(spec, trainer="without").train(tmp_path, tmp_path, quick=True)  # no folder: no question asked
