@@ -7,6 +7,7 @@ the registry imports no heavy library and loads no model.
 from __future__ import annotations
 
 import importlib
+import inspect
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -75,8 +76,14 @@ class TaskSpec:
     def build_demo(self) -> Any:
         return _resolve(self.demo)()
 
-    def train(self, out_dir: Path, card_dir: Path, quick: bool = False) -> dict:
-        return _resolve(self.trainer)(out_dir=out_dir, card_dir=card_dir, quick=quick)
+    def train(self, out_dir: Path, card_dir: Path, quick: bool = False, data_dir: Path | None = None) -> dict:
+        """Run the trainer; `data_dir` (a user's own copy of a data set) only for trainers that take one."""
+        trainer = _resolve(self.trainer)
+        if data_dir is None:
+            return trainer(out_dir=out_dir, card_dir=card_dir, quick=quick)
+        if "data_dir" not in inspect.signature(trainer).parameters:
+            raise ValueError(f"Task {self.name!r} does not train on a data folder of yours; run it without --data")
+        return trainer(out_dir=out_dir, card_dir=card_dir, quick=quick, data_dir=data_dir)
 
 
 TASKS: dict[str, TaskSpec] = {
