@@ -85,6 +85,9 @@ class Settings:
     max_video_seconds: float    # longer videos are refused before a frame is decoded
     max_text_chars: int         # longer texts are truncated (classification, translation) or refused
     max_audio_seconds: float    # longer audio is refused from its header, before it is decoded
+    max_table_rows: int         # uploaded tables (anomaly detection) with more rows are refused before parsing
+    max_table_columns: int      # ... and with more columns
+    max_ratings: int            # ratings a new user may send in one recommender request
     queue_max_size: int
     concurrency_limit: int
     session_capacity: int       # Gradio sessions kept (least recently used dropped first)
@@ -112,6 +115,9 @@ class Settings:
             max_video_seconds=max(1.0, _env_float("MAX_VIDEO_SECONDS", 60.0)),
             max_text_chars=max(100, _env_int("MAX_TEXT_CHARS", 20_000)),
             max_audio_seconds=max(1.0, _env_float("MAX_AUDIO_SECONDS", 600.0)),
+            max_table_rows=max(10, _env_int("MAX_TABLE_ROWS", 100_000)),
+            max_table_columns=max(2, _env_int("MAX_TABLE_COLUMNS", 200)),
+            max_ratings=max(1, _env_int("MAX_RATINGS", 100)),
             queue_max_size=max(1, _env_int("QUEUE_MAX_SIZE", 512)),
             concurrency_limit=max(1, _env_int("CONCURRENCY_LIMIT", 4)),
             session_capacity=max(10, _env_int("SESSION_CAPACITY", 2000)),

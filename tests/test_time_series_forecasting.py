@@ -335,7 +335,7 @@ def test_csv_with_too_many_lines_is_refused_before_parsing(tmp_path, monkeypatch
     text = "date,value\n" + "\n".join(f"{d.date()},{i}" for i, d in enumerate(pd.date_range("2020-01-01", periods=60)))
     path = write(tmp_path, "long.csv", text + "\n\n")
     refuse_parsing(monkeypatch)
-    with pytest.raises(InputError, match="has 60 rows; this demo handles up to 50"):
+    with pytest.raises(InputError, match="has 60 rows; this demo reads up to 50"):
         tsdata.read_table(path)
 
 

@@ -15,9 +15,7 @@ and the parser is bounded again (nrows) in case those counts were wrong.
 """
 from __future__ import annotations
 
-import csv
 import re
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +23,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from core import tables
 from core.errors import InputError
+from core.tables import TableLimits, short_list  # noqa: F401 - short_list is part of this module's API
 
 MIN_POINTS = 8
 MAX_POINTS = 20_000
@@ -35,7 +35,6 @@ MAX_FILE_BYTES = 32 * 2**20
 MAX_WORKBOOK_BYTES = 10 * 2**20  # unpacked .xlsx: about 20,000 rows x 10 columns, parsed in ~2 s
 MAX_SEASON_LENGTH = 366
 DETECT_SAMPLE = 200  # non-empty cells per column looked at when guessing the date / value columns
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DATE_NAME_HINT = re.compile(r"date|time|month|year|period|week|day|ds\b|timestamp", re.IGNORECASE)
 VALUE_NAME_HINT = re.compile(r"^(value|values|y|target|sales|count|amount)$", re.IGNORECASE)
 
@@ -46,14 +45,6 @@ FREQUENCY_NAMES = {"h": "hourly", "D": "daily", "B": "business-daily", "W": "wee
 MIN_CYCLE_ACF = 0.3  # autocorrelation a cycle must reach to be used as a season
 # median step between timestamps (days) -> frequency, for dates with gaps or irregular spacing
 _STEP_DAYS = [(1 / 24, "h"), (1, "D"), (7, "W"), (30.4, "MS"), (91.3, "QS"), (365.25, "YS")]
-
-
-def short_list(items, limit: int = 5, width: int = 40) -> str:
-    """'a, b, c, d, e and 9,995 more': at most `limit` items, each cut to `width` characters."""
-    items = list(items)
-    shown = [str(i) if len(str(i)) <= width else str(i)[: width - 3] + "..." for i in items[:limit]]
-    rest = len(items) - len(shown)
-    return ", ".join(shown) + (f" and {rest:,} more" if rest > 0 else "")
 
 
 @dataclass
@@ -172,122 +163,13 @@ def load_input(file: str | None, series: str | None, date_column: str | None = "
 
 # ---------------------------------------------------------------- user files
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (any common delimiter) or the first sheet of an .xlsx/.xlsm workbook.
-
-    Size, row and column bounds are checked before parsing (see the module docstring);
-    anything unreadable gets a message saying what to upload instead."""
-    path = Path(path)
-    _check_file(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise InputError(f"{path.name} is a legacy .xls workbook, which this demo cannot read. Open it in a "
-                         "spreadsheet program, save it as .xlsx or CSV, and upload that.")
-    frame = _read_excel(path) if suffix in EXCEL_SUFFIXES else _read_csv(path)
-    return _tidy(frame, path.name)
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputError("The uploaded file could not be found; please upload it again.")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError("The file is empty. Upload a CSV or Excel file with a date column and a numeric value column.")
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path.name} is {size / 2**20:,.0f} MB; this demo reads files up to "
-                         f"{MAX_FILE_BYTES / 2**20:.0f} MB. Keep only the date and value columns (or aggregate the "
-                         "rows) and upload again.")
-
-
-def _too_many_rows(name: str, rows: int | None) -> InputError:
-    count = f"{rows:,} rows" if rows is not None else f"more than {MAX_POINTS:,} rows"
-    return InputError(f"{name} has {count}; this demo handles up to {MAX_POINTS:,}. Aggregate it (e.g. daily instead "
-                      "of hourly) or keep the most recent rows, and upload again.")
-
-
-def _too_many_columns(name: str, columns: int) -> InputError:
-    return InputError(f"{name} has {columns:,} columns; this demo reads up to {MAX_COLUMNS}. Keep the date column and "
-                      "the value column(s) you want to forecast, and upload again.")
-
-
-def _check_csv_shape(data: bytes, name: str) -> None:
-    """Refuse too many rows (newlines) or header columns before pandas parses anything."""
-    body = data.rstrip()
-    rows = body.count(b"\n")  # lines after the header line
-    if rows > MAX_POINTS:
-        raise _too_many_rows(name, rows)
-    header = body.lstrip().split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    columns = max(len(next(csv.reader([header], delimiter=sep), [])) for sep in ",;\t|")
-    if columns > MAX_COLUMNS:
-        raise _too_many_columns(name, columns)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    head = data[:4096]
-    if b"\x00" in head or head.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8")):
-        raise InputError(f"{path.name} is not a text CSV file. Upload a CSV (or .xlsx) with a date column "
-                         "and a numeric value column.")
-    _check_csv_shape(data, path.name)
-    try:
-        return pd.read_csv(path, sep=None, engine="python", skipinitialspace=True, nrows=MAX_POINTS + 1)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path.name} is not UTF-8 text. Save it as a UTF-8 CSV and try again.") from exc
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"Could not parse {path.name} as CSV ({str(exc)[:200]}). Use one header row and one column "
-                         "per field.") from exc
-
-
-def _check_workbook_size(path: Path) -> None:
-    """Refuse a workbook whose members unpack to more than MAX_WORKBOOK_BYTES (zip bombs too:
-    zipfile stops reading a member at its declared size)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path.name} is not a valid .xlsx workbook. Save it as .xlsx or CSV and try again.") from exc
-    if unpacked > MAX_WORKBOOK_BYTES:
-        raise InputError(f"{path.name} unpacks to {unpacked / 2**20:,.0f} MB; this demo reads workbooks up to "
-                         f"{MAX_WORKBOOK_BYTES / 2**20:.0f} MB unpacked (about {MAX_POINTS:,} rows x 10 columns). "
-                         "Delete unused sheets, rows and columns, or save the sheet as CSV, and upload again.")
-
-
-def _check_sheet_dimensions(sheet, name: str) -> None:
-    """Refuse too many rows or columns from the sheet's declared <dimension> (read without
-    loading cells). It can be missing or wrong: the parse is bounded again by nrows."""
-    if sheet.max_row is not None and sheet.max_row - (sheet.min_row or 1) > MAX_POINTS:
-        raise _too_many_rows(name, sheet.max_row - (sheet.min_row or 1))
-    if sheet.max_column is not None and sheet.max_column - (sheet.min_column or 1) + 1 > MAX_COLUMNS:
-        raise _too_many_columns(name, sheet.max_column - (sheet.min_column or 1) + 1)
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    _check_workbook_size(path)
-    try:
-        with pd.ExcelFile(path, engine="openpyxl") as workbook:  # read-only openpyxl: cells load lazily
-            sheets = workbook.book.worksheets
-            if not sheets:
-                raise InputError(f"{path.name} has no worksheet. Put the data on the first sheet and upload again.")
-            _check_sheet_dimensions(sheets[0], path.name)
-            return workbook.parse(0, nrows=MAX_POINTS + 1)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
-        raise InputError(f"Could not read {path.name} as an Excel workbook ({type(exc).__name__}). "
-                         "Save it as .xlsx or CSV and try again.") from exc
-
-
-def _tidy(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Drop empty rows and columns, check the bounds again on what was parsed, strip names."""
-    if len(frame) > MAX_POINTS:  # the parser stopped at nrows: there is more
-        raise _too_many_rows(name, None)
-    frame = frame.dropna(axis=0, how="all").dropna(axis=1, how="all")
-    if frame.shape[1] > MAX_COLUMNS:
-        raise _too_many_columns(name, frame.shape[1])
-    if frame.empty or frame.shape[1] == 0:
-        raise InputError("The file has no data rows. It needs a header row and at least "
-                         f"{MIN_POINTS} rows of observations.")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    """Read a CSV (any common delimiter) or the first sheet of an .xlsx/.xlsm workbook, within this
+    tab's bounds (MAX_POINTS rows, MAX_COLUMNS columns), checked before parsing (core.tables)."""
+    return tables.read_table(path, TableLimits(
+        max_rows=MAX_POINTS, max_columns=MAX_COLUMNS, min_rows=MIN_POINTS, max_file_bytes=MAX_FILE_BYTES,
+        max_workbook_bytes=MAX_WORKBOOK_BYTES, expected="a date column and a numeric value column",
+        fewer_rows="Aggregate it (e.g. daily instead of hourly) or keep the most recent rows, and upload again.",
+        fewer_columns="Keep the date column and the value column(s) you want to forecast, and upload again."))
 
 
 def _date_fraction(column: pd.Series) -> float:
