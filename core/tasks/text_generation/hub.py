@@ -10,13 +10,10 @@ then the variant is shown as unavailable, with this module's instructions as the
 """
 from __future__ import annotations
 
-import argparse
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-from core.settings import Settings, apply_offline_defaults, cache_dir
+from core import hub_models
+from core.settings import apply_offline_defaults, cache_dir
 
 apply_offline_defaults()
 
@@ -41,13 +38,7 @@ def unavailable_reason() -> str:
 
 def fetch(folder: Path) -> Path:
     """Download the three files from the Hub into `folder` (network opt-in)."""
-    if not Settings.from_env().allow_network:
-        raise SystemExit("Network access is off. Run with ALLOW_NETWORK=1 to download the model, or pass --from DIR.")
-    from huggingface_hub import hf_hub_download
-
-    for name in FILES:
-        hf_hub_download(REPO, name, local_dir=folder)
-    return folder
+    return hub_models.fetch(REPO, FILES, folder)
 
 
 def install(source: Path) -> Path:
@@ -55,22 +46,11 @@ def install(source: Path) -> Path:
     it must load as a GPT-2 first."""
     from transformers import GPT2LMHeadModel
 
-    missing = [name for name in FILES if not (source / name).exists()]
+    missing = hub_models.missing_files(source, FILES)
     if missing:
         raise SystemExit(f"{source} lacks {', '.join(missing)} (safetensors weights are required).")
     GPT2LMHeadModel.from_pretrained(str(source), use_safetensors=True)  # refuses anything that is not a GPT-2
-    target = hub_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="hub_", dir=target.parent))
-    try:
-        for name in FILES:
-            shutil.copyfile(source / name, staging / name)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return hub_models.copy_into_cache(source, FILES, hub_dir())
 
 
 def load_model():
@@ -83,12 +63,8 @@ def load_model():
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--from", dest="source", type=Path, help="a GPT-2-family model folder already on this machine")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as work:
-        target = install(args.source or fetch(Path(work)))
-    print(f"Hub variant installed in {target}.", file=sys.stderr)
+    hub_models.installer_main(argv, __doc__.split("\n\n")[0], "a GPT-2-family model folder already on this machine",
+                              install, fetch, "Hub variant")
 
 
 if __name__ == "__main__":
