@@ -1,0 +1,1 @@
+"""Task 11: anomaly detection on any table (pyod detectors fitted per request)."""
