@@ -45,7 +45,7 @@ READ_AS = {  # component class name -> (what it should hold, what to do)
     "Image": ("an image", f"Upload a {images.SUPPORTED} file."),
     "Sketchpad": ("a drawing", "Clear the pad and draw again."),
     "ImageEditor": ("an image", f"Upload a {images.SUPPORTED} file."),
-    "Audio": ("audio", "Upload a WAV, FLAC, MP3 or OGG file."),
+    "Audio": ("audio", "Upload a WAV, FLAC, MP3, OGG or M4A file."),
 }
 
 

@@ -167,6 +167,45 @@ TASKS: dict[str, TaskSpec] = {
             runs_in_worker=True,
         ),
         TaskSpec(
+            name="speech_emotion_recognition",
+            number=7,
+            title="Speech emotion recognition",
+            summary="Hears whether a voice sounds neutral, happy, sad, angry or fearful, and how that changes over a "
+                    "long recording: a log-mel CNN trained on acted prosody synthesised with eSpeak NG (synthetic "
+                    "speech, unseen voices in the test set).",
+            endpoints=("/recognize_emotion",),
+            variants=("cnn", "mfcc"),
+            loader="core.tasks.speech_emotion_recognition.adapter:load",
+            demo="demos.speech_emotion_recognition:build",
+            trainer="core.tasks.speech_emotion_recognition.train:train",
+            runs_in_worker=True,
+        ),
+        TaskSpec(
+            name="speech_recognition",
+            number=8,
+            title="Speech recognition",
+            summary="Writes down English speech from a file or your microphone, live, with timestamps per segment and "
+                    "word and SRT/VTT subtitles: Whisper tiny.en (pretrained) or PocketSphinx, a classic HMM recogniser.",
+            endpoints=("/transcribe",),
+            variants=("whisper", "pocketsphinx", "hub"),  # hub: opt-in, installed by core.tasks.speech_recognition.hub
+            loader="core.tasks.speech_recognition.adapter:load",
+            demo="demos.speech_recognition:build",
+            trainer="core.tasks.speech_recognition.evaluate:evaluate_and_write_card",
+            runs_in_worker=True,
+        ),
+        TaskSpec(
+            name="recommender",
+            number=9,
+            title="Recommender",
+            summary="Recommends movies (MovieLens) to an existing user or to you after a few ratings, with the reason "
+                    "for each: surprise's SVD blended with a content model, against a popularity baseline.",
+            endpoints=("/recommend",),
+            variants=("hybrid", "svd", "content", "popularity"),
+            loader="core.tasks.recommender.adapter:load",
+            demo="demos.recommender:build",
+            trainer="core.tasks.recommender.train:train",
+        ),
+        TaskSpec(
             name="time_series_forecasting",
             number=10,
             title="Time-series forecasting",
@@ -177,6 +216,20 @@ TASKS: dict[str, TaskSpec] = {
             loader="core.tasks.time_series_forecasting.adapter:load",
             demo="demos.time_series_forecasting:build",
             trainer="core.tasks.time_series_forecasting.train:train",
+            fits_per_request=True,
+            runs_in_worker=True,
+        ),
+        TaskSpec(
+            name="anomaly_detection",
+            number=11,
+            title="Anomaly detection",
+            summary="Finds the unusual rows of any table you upload (or of bundled real sensor and medical data) with "
+                    "pyod's detectors, and says which features make each one unusual.",
+            endpoints=("/detect_anomalies",),
+            variants=("auto", "iforest", "lof", "knn", "ecod", "copod", "hbos", "ocsvm", "autoencoder"),
+            loader="core.tasks.anomaly_detection.adapter:load",
+            demo="demos.anomaly_detection:build",
+            trainer="core.tasks.anomaly_detection.train:train",
             fits_per_request=True,
             runs_in_worker=True,
         ),

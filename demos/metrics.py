@@ -24,7 +24,7 @@ SUMMARY_COLUMNS = ["task", "model", "headline metric", "value", "better", "param
 ACRONYMS = {"mae": "MAE", "rmse": "RMSE", "smape": "sMAPE (%)", "mase": "MASE", "f1": "F1", "auroc": "AUROC",
             "map": "mAP", "wer": "WER", "cer": "CER", "ndcg": "NDCG", "rmsle": "RMSLE", "iou": "IoU", "miou": "mIoU",
             "bleu": "BLEU", "chrf": "chrF", "roc": "ROC", "auc": "AUC"}
-LOWER_IS_BETTER = ("mae", "rmse", "smape", "mase", "loss", "wer", "cer", "perplexity", "latency", "error")
+LOWER_IS_BETTER = ("mae", "rmse", "smape", "mase", "loss", "wer", "cer", "perplexity", "latency", "error", "real_time")
 
 
 def metric_label(name: str) -> str:

@@ -1,6 +1,7 @@
 """The launched app: contract endpoints, lazy start-up, the metrics endpoint, offline guard."""
 from __future__ import annotations
 
+import html
 import socket
 import subprocess
 import sys
@@ -95,7 +96,7 @@ def test_overview_cards_come_from_the_registry_and_the_metrics():
     for spec in TASKS.values():
         card = task_card(spec)
         headline = load_metrics(spec.card_dir)["headline"]
-        assert spec.title in card and spec.summary in card and all(e in card for e in spec.endpoints)
+        assert spec.title in card and html.escape(spec.summary) in card and all(e in card for e in spec.endpoints)
         assert f"{metric_label(headline['metric'])} = " in card and f"<code>{headline['variant']}</code>" in card
         assert ("higher is better" in card) == headline["higher_is_better"]
         markdown = card_markdown(spec)

