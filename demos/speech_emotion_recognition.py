@@ -75,9 +75,9 @@ def timeline_figure(result: dict) -> go.Figure:
         fig.add_vrect(x0=w["start"], x1=w["end"], fillcolor="rgba(0,0,0,0.06)", line_width=0, layer="below")
     title = (f"Emotion over time: {len(points)} windows of {result['window_s']:g} s, one every {result['hop_s']:g} s"
              if len(result["timeline"]) > 1 else "A short clip: one window (longer recordings get a timeline)")
-    fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=50, b=10), xaxis_title="time (s)",
+    fig.update_layout(title=title, height=330, margin=dict(l=10, r=10, t=50, b=70), xaxis_title="time (s)",
                       yaxis=dict(title="probability", range=[0, 1], tickformat=".0%"),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, title=None),
+                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, title=None),  # below: on a phone a legend above covers the title
                       xaxis_range=[0, max(result["duration_s"], 0.1)])
     return fig
 
