@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from core.artifacts import now_iso, save_json
+from core.card_figures import save_confusion_matrices, save_training_curves
 from core.model_card import table_markdown, write_model_card
 from core.tasks.text_classification.data import LABELS
 from core.tasks.text_classification.evaluate import VARIANT_NAMES
@@ -22,34 +23,8 @@ ARCHITECTURES = {
 
 def figures(results: dict, history: list[dict], folder: Path) -> list[str]:
     """Confusion matrices of both variants and the encoder's training curves (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6))
-    for axis, (variant, result) in zip(np.atleast_1d(axes), results.items()):
-        matrix = np.array(result["confusion_matrix"]["matrix"])
-        axis.imshow(matrix, cmap="Blues")
-        for (i, j), value in np.ndenumerate(matrix):
-            axis.text(j, i, str(value), ha="center", va="center", color="white" if value > matrix.max() / 2 else "black")
-        axis.set_xticks(range(len(LABELS)), LABELS), axis.set_yticks(range(len(LABELS)), LABELS)
-        axis.set_xlabel("predicted"), axis.set_ylabel("true"), axis.set_title(variant)
-    fig.tight_layout()
-    fig.savefig(folder / "confusion_matrices.png", dpi=110)
-    plt.close(fig)
-    fig, axis = plt.subplots(figsize=(6.5, 3.2))
-    epochs = [r["epoch"] for r in history]
-    axis.plot(epochs, [r["train_loss"] for r in history], "o-", label="train loss")
-    axis.plot(epochs, [r["val_loss"] for r in history], "o-", label="validation loss")
-    twin = axis.twinx()
-    twin.plot(epochs, [r["val_accuracy"] for r in history], "s--", color="tab:green", label="validation accuracy")
-    axis.set_xlabel("epoch"), axis.set_ylabel("cross-entropy"), twin.set_ylabel("accuracy")
-    axis.legend(loc="center left"), twin.legend(loc="center right")
-    fig.tight_layout()
-    fig.savefig(folder / "training_curves.png", dpi=110)
-    plt.close(fig)
+    save_confusion_matrices(results, LABELS, folder / "confusion_matrices.png", panel_size=(4.2, 3.6))
+    save_training_curves(history, folder / "training_curves.png")
     return ["figures/confusion_matrices.png", "figures/training_curves.png"]
 
 
