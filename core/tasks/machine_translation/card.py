@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.artifacts import now_iso, save_json
+from core.card_figures import pyplot, save_figure
 from core.model_card import metrics_table, table_markdown, write_model_card
 
 DATA = {"name": "English sentences of public-domain books and speeches (Moby-Dick, State of the Union addresses "
@@ -13,18 +14,9 @@ DATA = {"name": "English sentences of public-domain books and speeches (Moby-Dic
 EXAMPLE_ROWS = 8
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def curves_figure(history: list[dict], path: Path) -> Path:
     """Training and validation loss, and validation chrF against Apertium (greedy), per evaluation."""
-    plt = _plt()
+    plt = pyplot()
     steps = [r["step"] for r in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     left.plot(steps, [r["train_loss"] for r in history], label="train loss (one batch, smoothed labels)")
@@ -34,27 +26,19 @@ def curves_figure(history: list[dict], path: Path) -> Path:
                        ("bleu_es_en", "BLEU es→en")):
         right.plot(steps, [r[key] for r in history], label=label)
     right.set_xlabel("step"), right.set_ylabel("score vs Apertium (validation)"), right.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def round_trip_figure(sentences: list[dict], path: Path) -> Path:
     """Histogram of per-sentence round-trip chrF (en -> es -> en) of both engines."""
-    plt = _plt()
+    plt = pyplot()
     fig, axis = plt.subplots(figsize=(7, 3.2))
     bins = list(range(0, 105, 5))
     axis.hist([s["apertium_round_trip_chrf"] for s in sentences], bins=bins, alpha=0.6, label="Apertium")
     axis.hist([s["neural_round_trip_chrf"] for s in sentences], bins=bins, alpha=0.6, label="neural model")
     axis.set_xlabel("round-trip chrF of one test sentence (en → es → en vs the original)"), axis.set_ylabel("sentences")
     axis.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def example_tables(sentences: list[dict]) -> list[dict]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from core.artifacts import now_iso, save_json
-from core.card_figures import save_confusion_matrices, save_training_curves
+from core.card_figures import pyplot, save_confusion_matrices, save_figure, save_training_curves
 from core.model_card import table_markdown, write_model_card
 from core.tasks.speech_emotion_recognition.corpus import ACCENTS, EMOTIONS
 from core.tasks.speech_emotion_recognition.data import Split
@@ -33,11 +33,7 @@ ARCHITECTURES = {
 
 def figures(results: dict, history: list[dict], folder: Path) -> list[str]:
     """Confusion matrices of both variants, accuracy per emotion, and the CNN's training curves (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     save_confusion_matrices(results, EMOTIONS, folder / "confusion_matrices.png", panel_size=(4.8, 4.2),
                             rotate_labels=30)
 
@@ -48,9 +44,7 @@ def figures(results: dict, history: list[dict], folder: Path) -> list[str]:
     axis.set_xticks(np.arange(len(EMOTIONS)) + width * (len(results) - 1) / 2, EMOTIONS)
     axis.set_ylim(0, 1), axis.set_ylabel("accuracy (recall)"), axis.legend()
     axis.set_title("Accuracy per emotion, unseen test voices")
-    fig.tight_layout()
-    fig.savefig(folder / "accuracy_per_emotion.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, folder / "accuracy_per_emotion.png")
 
     save_training_curves(history, folder / "training_curves.png")
     return ["figures/confusion_matrices.png", "figures/accuracy_per_emotion.png", "figures/training_curves.png"]

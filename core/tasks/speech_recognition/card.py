@@ -5,6 +5,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from core.artifacts import file_size_mb, now_iso, save_json
+from core.card_figures import pyplot, save_figure
 from core.model_card import metrics_table, table_markdown, write_model_card
 
 SETS = {
@@ -37,21 +38,12 @@ ENGINES = {
 PUBLISHED_TINY_EN_WER = "5.6 % on LibriSpeech test-clean (Radford et al., 2022, with Whisper's own normaliser)"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def figures(results: dict, sets: dict, folder: Path) -> list[str]:
     """WER per set and engine (pooled, with the bootstrap interval of the overall figure), and the
     real-time factor of each engine on clips and on the long file."""
     import numpy as np
 
-    plt = _plt()
+    plt = pyplot()
     folder.mkdir(parents=True, exist_ok=True)
     names = list(sets) + ["all"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [2, 1]})
@@ -73,9 +65,7 @@ def figures(results: dict, sets: dict, folder: Path) -> list[str]:
     right.bar(x + 0.2, longs, 0.4, label="long file")
     right.set_xticks(x, labels), right.set_ylabel("processing time / audio time"), right.legend()
     right.set_title("real-time factor (lower is faster)")
-    fig.tight_layout()
-    fig.savefig(folder / "wer_and_speed.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, folder / "wer_and_speed.png")
     return ["figures/wer_and_speed.png"]
 
 
