@@ -22,6 +22,7 @@ def test_emotion_tab_first_load_shows_probabilities_and_the_synthetic_caveat(pag
     label = page.get_by_test_id("label-output-value").locator("visible=true").first.inner_text().strip()
     assert label in {"neutral", "happy", "sad", "angry", "fearful"}
     assert "speech synthesiser" in page.locator(".synthetic-caveat:visible").first.inner_text()
+    page.locator(".js-plotly-plot:visible").nth(1).wait_for()  # plots render after the text: wait, then count
     assert page.locator(".js-plotly-plot:visible").count() >= 2  # timeline and spectrogram
     assert not page.locator("[data-testid=json]:visible").count()  # the API JSON is tucked away
 
