@@ -124,3 +124,24 @@ def open_image(source: Any, max_pixels: int | None = None, work_side: int | None
     except Exception:  # noqa: BLE001 - a broken EXIF block should not reject the picture
         pass
     return to_8bit(image)
+
+
+def editor_image(value: Any, empty: str) -> Image.Image:
+    """The picture of a gr.Sketchpad / gr.ImageEditor value (a dict with background, layers and
+    composite; the composite is preferred, else the layers are stacked on the background) or of a
+    plain image. An empty value raises InputError(`empty`)."""
+    if value is None:
+        raise InputError(empty)
+    if not isinstance(value, dict):
+        return open_image(value)
+    if value.get("composite") is not None:
+        return open_image(value["composite"])
+    layers = [open_image(layer).convert("RGBA") for layer in (value.get("layers") or []) if layer is not None]
+    background = value.get("background")
+    if background is None and not layers:
+        raise InputError(empty)
+    base = open_image(background).convert("RGBA") if background is not None else Image.new("RGBA", layers[0].size,
+                                                                                           (255, 255, 255, 0))
+    for layer in layers:
+        base = Image.alpha_composite(base, layer.resize(base.size))
+    return base

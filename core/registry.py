@@ -233,6 +233,20 @@ TASKS: dict[str, TaskSpec] = {
             fits_per_request=True,
             runs_in_worker=True,
         ),
+        TaskSpec(
+            name="multimodal_fusion",
+            number=12,
+            title="Multimodal fusion",
+            summary="Names the emoji category of a picture, a text and a spoken description, read together or any "
+                    "of them alone, and shows how much each counted: a learned gate over a small CNN, MiniLM and "
+                    "Whisper's encoder (speech training data synthesised).",
+            endpoints=("/fuse",),
+            variants=("fusion",),
+            loader="core.tasks.multimodal_fusion.adapter:load",
+            demo="demos.multimodal_fusion:build",
+            trainer="core.tasks.multimodal_fusion.train:train",
+            runs_in_worker=True,
+        ),
     ]
 }
 

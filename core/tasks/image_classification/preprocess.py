@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from core import images
 from core.errors import InputError
-from core.images import SUPPORTED  # noqa: F401 - the tab's messages name the supported formats
+from core.images import SUPPORTED, editor_image  # noqa: F401 - SUPPORTED: the tab's messages name the formats
 
 MIN_SIDE = 8            # smaller images carry no usable shape
 MAX_WORK_SIDE = 1024    # larger images are downscaled first (speed; no loss at 28 px)
@@ -206,25 +206,8 @@ def preprocess_digit(source: Any) -> np.ndarray:
 # ----------------------------------------------------------------------------- sketches
 
 def sketch_to_image(sketch: Any) -> Image.Image:
-    """The picture drawn on a gr.Sketchpad / gr.ImageEditor value (dict with background, layers,
-    composite) or a plain image. Prefers the composite; otherwise stacks the layers on the background."""
-    if sketch is None:
-        raise InputError("The canvas is empty: draw a digit (0-9) first.")
-    if not isinstance(sketch, dict):
-        return open_image(sketch)
-    composite = sketch.get("composite")
-    if composite is not None:
-        return open_image(composite)
-    layers = [open_image(layer).convert("RGBA") for layer in (sketch.get("layers") or []) if layer is not None]
-    background = sketch.get("background")
-    if background is None and not layers:
-        raise InputError("The canvas is empty: draw a digit (0-9) first.")
-    base = open_image(background).convert("RGBA") if background is not None else None
-    if base is None:
-        base = Image.new("RGBA", layers[0].size, (255, 255, 255, 0))
-    for layer in layers:
-        base = Image.alpha_composite(base, layer.resize(base.size))
-    return base
+    """The picture drawn on a gr.Sketchpad / gr.ImageEditor value (core.images.editor_image)."""
+    return editor_image(sketch, "The canvas is empty: draw a digit (0-9) first.")
 
 
 def preprocess_sketch(sketch: Any) -> np.ndarray:
