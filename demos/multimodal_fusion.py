@@ -55,8 +55,7 @@ def importance_figure(result: dict) -> go.Figure:
         fig.add_trace(go.Bar(x=used, y=drops, name="confidence lost without it", marker_color="#9ca3af",
                              text=[f"{d:+.0%}" for d in drops], textposition="outside",
                              hovertemplate="without %{x}: the prediction's probability changes by -%{y:.0%}<extra></extra>"))
-    top = result["predictions"][0]["label"]
-    fig.update_layout(title=f"How much each input counted for “{top}”", barmode="group", height=300,
+    fig.update_layout(title="How much each input counted", barmode="group", height=300,
                       yaxis=dict(tickformat=".0%", range=[min(0, *(d for d in drops if d is not None)) - 0.05
                                                           if result["ablation"] else 0, 1.15]),
                       margin=dict(l=10, r=10, t=50, b=60),
@@ -97,7 +96,7 @@ def speech_figure(result: dict, display: dict) -> go.Figure:
     fig = go.Figure()
     for b in bands:
         strength = max(0.0, b["weight"]) / scale
-        fig.add_vrect(x0=b["start"], x1=b["end"], fillcolor=f"rgba(5,150,105,{0.08 + 0.6 * strength:.2f})",
+        fig.add_vrect(x0=b["start"], x1=b["end"], fillcolor=f"rgba(5,150,105,{0.05 + 0.6 * strength:.2f})",
                       line_width=0, layer="below")
     fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]), y=np.concatenate([envelope, -envelope[::-1]]),
                              fill="toself", mode="lines", line_width=0.5, line_color="#374151", hoverinfo="skip"))
@@ -105,8 +104,9 @@ def speech_figure(result: dict, display: dict) -> go.Figure:
                              marker=dict(size=1, opacity=0), showlegend=False,
                              customdata=[[b["weight"]] for b in bands],
                              hovertemplate="silencing %{x:.2f} s lowers the prediction by %{customdata[0]:.1%}<extra></extra>"))
-    fig.update_layout(title="Which stretches of speech mattered (darker green: more)", height=240, showlegend=False,
-                      xaxis_title="time (s)", yaxis=dict(visible=False), margin=dict(l=10, r=10, t=45, b=40))
+    fig.update_layout(title="Which stretches of speech mattered", height=240, showlegend=False, plot_bgcolor="white",
+                      xaxis_title="time (s); darker green: mattered more", yaxis=dict(visible=False),
+                      margin=dict(l=10, r=10, t=45, b=40))
     return fig
 
 
@@ -168,17 +168,16 @@ def build() -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=2, min_width=280):
                 with gr.Tab("Picture"):
-                    image = gr.Image(FIRST[0], type="filepath", sources=["upload", "clipboard"], label="Picture",
+                    image = gr.Image(None, type="filepath", sources=["upload", "clipboard"], label="Picture",
                                      height=220, elem_id="fusion-image")
                 with gr.Tab("Draw") as draw_tab:
                     sketch = gr.Sketchpad(type="pil", label="Draw something", canvas_size=(320, 320), format="png",
                                           height=340, layers=False, transforms=(), elem_id=SKETCHPAD,
-                                          brush=gr.Brush(default_size=6, colors=["#000000", "#dc2626", "#2563eb",
-                                                                                 "#16a34a", "#facc15"]))
+                                          brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
                     use_drawing = gr.Button("Use the drawing")
-                text = gr.Textbox(FIRST[1], label="Text: a name, a description or keywords", lines=1, max_lines=4,
+                text = gr.Textbox("", label="Text: a name, a description or keywords", lines=1, max_lines=4,
                                   elem_id="fusion-text")
-                audio = gr.Audio(FIRST[2], sources=["upload", "microphone"], type="filepath",
+                audio = gr.Audio(None, sources=["upload", "microphone"], type="filepath",
                                  label="Spoken description: upload or record", elem_id="fusion-audio")
                 run = gr.Button("Fuse", variant="primary")
                 examples = gr.Examples(EXAMPLE_ROWS, [image, text, audio], label="Examples (emoji never seen in "
@@ -190,7 +189,7 @@ def build() -> gr.Blocks:
                 importance = gr.Plot(label="Modality importance")
                 with gr.Row():
                     cam = gr.Image(label="Picture: where the model looked (Grad-CAM)", type="filepath", height=256,
-                                   interactive=False, min_width=200)
+                                   interactive=False, min_width=200, elem_id="fusion-cam")
                     with gr.Column(min_width=200):
                         words = gr.HighlightedText(label="Text: word weights (red: supports the answer)",
                                                    combine_adjacent=False, show_legend=False,
@@ -198,6 +197,8 @@ def build() -> gr.Blocks:
                 speech = gr.Plot(label="Speech: which stretches mattered")
                 result = api_json()
         outputs = [info, probabilities, importance, cam, words, speech, result]
+        # the inputs start empty, so the API's defaults are None ("any input may be left out"); the page
+        # fills them with the first example on load (show_first_result)
         run.click(fuse, [image, text, audio], outputs, api_name="fuse", concurrency_limit=HEAVY_CONCURRENCY_LIMIT)
         text.submit(fuse, [image, text, audio], outputs, api_name="fuse_on_enter", api_visibility="private",
                     concurrency_limit=HEAVY_CONCURRENCY_LIMIT)

@@ -23,14 +23,14 @@ def test_fusion_first_load_reads_all_three_inputs_and_explains_each(page):  # no
     assert "Synthetic speech" in page.locator(".synthetic-caveat:visible").first.inner_text()
     page.locator(".js-plotly-plot:visible").nth(1).wait_for()  # importance and speech plots render after the text
     assert page.locator(".js-plotly-plot:visible").count() >= 2
-    assert page.get_by_label("Picture: where the model looked (Grad-CAM)").locator("img").count() >= 1
+    page.locator("#fusion-cam img").first.wait_for()  # the picture's heat map
     assert not page.locator("[data-testid=json]:visible").count()  # the API JSON is tucked away
 
 
 def test_fusion_text_alone_and_a_drawing(page):  # noqa: F811
     _tab(page, "Multimodal fusion")
     _wait_for_text(page, _summary(page), VERDICT)
-    page.locator("#fusion-image").get_by_label("Clear").first.click()
+    page.locator("#fusion-image").get_by_label("Remove Image").first.click()
     page.locator("#fusion-audio").get_by_label("Clear").first.click()
     box = page.locator("#fusion-text textarea")
     box.fill("a slice of pizza")
@@ -41,7 +41,7 @@ def test_fusion_text_alone_and_a_drawing(page):  # noqa: F811
     canvas = page.locator("#fusion-sketchpad canvas").last
     canvas.wait_for()
     area = canvas.bounding_box()
-    cx, cy, r = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, area["width"] * 0.3
+    cx, cy, r = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, 0.25 * min(area["width"], area["height"])
     page.mouse.move(cx + r, cy)
     page.mouse.down()
     for step in range(1, 41):  # a circle

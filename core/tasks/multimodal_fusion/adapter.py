@@ -23,7 +23,7 @@ import numpy as np
 from core.errors import InputError
 from core.tasks.multimodal_fusion.data import CATEGORIES
 from core.tasks.multimodal_fusion.encoders import ENCODER_HOP, SAMPLE_RATE, SpeechEncoder, TextEncoder, trim_speech
-from core.tasks.multimodal_fusion.model import MODALITIES
+from core.tasks.multimodal_fusion.model import MODALITIES, subset_name
 
 VARIANTS = ("fusion",)
 NO_INPUT = "Give at least one input: a picture (upload or draw), a text, or a spoken description (upload or record)."
@@ -57,7 +57,7 @@ class FusionClassifier:
         from core.tasks.multimodal_fusion.model import load
 
         self.model, self.config = load(model_dir)
-        self.temperature = float(self.config.get("temperature", 1.0))
+        self.temperatures = {k: float(v) for k, v in self.config.get("temperatures", {}).items()}
         self._encoders: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -76,10 +76,11 @@ class FusionClassifier:
 
     # ------------------------------------------------------------------ forward
     def probabilities(self, picture: np.ndarray | None, text: np.ndarray | None, audio: np.ndarray | None,
-                      present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated probabilities (B, 9) and gate weights (B, 3) from model inputs: pictures
-        (B, 64, 64, 3) in [0, 1], text (B, 384) and audio (B, 768) vectors; `present` (B, 3) bool.
-        The evaluation scores the stored test vectors through this same function."""
+                      present: np.ndarray, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (B, 9) and gate weights (B, 3) from model inputs: pictures (B, 64, 64, 3) in
+        [0, 1], text (B, 384) and audio (B, 768) vectors; `present` (B, 3) bool. `calibrated`: each
+        row's logits divided by the temperature of its input subset (fitted on validation). The
+        evaluation scores the stored test vectors through this same function."""
         import torch
 
         from core.tasks.multimodal_fusion.pictures import normalise
@@ -91,7 +92,9 @@ class FusionClassifier:
         mask = torch.from_numpy(np.asarray(present, bool))
         with torch.no_grad():
             out = self.model(image, tensor(text), tensor(audio), mask)
-            probabilities = torch.softmax(out["logits"].double() / self.temperature, -1)
+            temperature = torch.tensor([self.temperatures.get(subset_name(row), 1.0) if calibrated else 1.0
+                                        for row in np.asarray(present, bool)], dtype=torch.float64)
+            probabilities = torch.softmax(out["logits"].double() / temperature[:, None], -1)
         return probabilities.numpy(), out["weights"].double().numpy()
 
     def _grad_cam(self, picture: np.ndarray, text: np.ndarray | None, audio: np.ndarray | None,

@@ -52,7 +52,7 @@ def figures(evaluation: dict, history: list[dict], folder: Path) -> list[str]:
     fig, axis = plt.subplots(figsize=(4.6, 4.2))
     from core.tasks.multimodal_fusion.evaluate import reliability
 
-    for name, p, style in (("calibrated (temperature)", evaluation["probabilities"][everything], "o-"),
+    for name, p, style in (("calibrated (its temperature)", evaluation["probabilities"][everything], "o-"),
                            ("raw logits", evaluation["uncalibrated"][everything], "s--")):
         rows = np.array(reliability(p, evaluation["labels"]))
         axis.plot(rows[:, 1], rows[:, 2], style, label=name)
@@ -121,7 +121,7 @@ def build_metrics(splits: dict[str, Split], evaluation: dict, history: list[dict
              "latency_note": f"a whole request with all three inputs (PNG, text, WAV: decoding, both encoders, fusion, "
                              f"Grad-CAM, word and speech explanations) on {extra['hardware']}, median; the picture alone: "
                              f"{extra['latency']['image_only']} ms",
-             "temperature": evaluation["temperature"],
+             "temperatures": evaluation["temperatures"],
              "trained": {k: cfg[k] for k in ("epochs", "repeats", "batch", "lr", "weight_decay", "label_smoothing",
                                              "all_share", "own_loss", "name")},
              "minutes": extra["train_minutes"], "data_minutes": extra["data_minutes"]}
@@ -167,7 +167,8 @@ def card_body(metrics: dict) -> str:
         f"{model['minutes']} minutes after {model['data_minutes']} minutes of data preparation (synthesis and encoding). "
         "Loss: the fused cross-entropy plus half the mean of each present modality's own head. The epoch with the best "
         "mean validation accuracy over the 7 input subsets is kept.",
-        f"- Calibration: a temperature ({model['temperature']}) fitted on the validation emoji (all subsets pooled).",
+        "- Calibration: one temperature per input subset, fitted on the validation emoji ("
+        + ", ".join(f"{k} {v:g}" for k, v in model["temperatures"].items()) + ") by the negative log-likelihood.",
         f"- {model['size_mb']} MB of safetensors; the two frozen encoders come from pip wheels (nothing is downloaded).",
         f"- Latency: {model['latency_ms']} ms ({model['latency_note']}).",
         "",
@@ -187,7 +188,7 @@ def card_body(metrics: dict) -> str:
         "## Held-out test: emoji unseen in every modality",
         "",
         f"All three inputs: **accuracy {m['accuracy']:.4f}**, macro F1 {m['f1_macro']:.4f}, ECE {m['ece']:.4f} "
-        f"(before the temperature: {m['ece_uncalibrated']:.4f}). The best single modality is **{best}** "
+        f"(before its temperature: {m['ece_uncalibrated']:.4f}). The best single modality is **{best}** "
         f"(accuracy {m['accuracy_' + best]:.4f}); fusion {verdict} it by {m['fusion_gain']:+.4f} accuracy (95 % "
         f"bootstrap interval over emoji {m['fusion_gain_low']:+.4f} to {m['fusion_gain_high']:+.4f}) and "
         f"{m['f1_gain']:+.4f} macro F1.",

@@ -1,7 +1,7 @@
 """Measure task 12's exported model on the test emoji (unseen in every modality) and write its card.
 
 Measured as served: the exported files are loaded by the adapter, and the stored test vectors go
-through the adapter's `probabilities` (temperature included). One sample per test clip (each test
+through the adapter's `probabilities` (calibration included). One sample per test clip (each test
 emoji is spoken by 2 unseen voices), with the emoji's picture on white and its CLDR label as text.
 Figures: accuracy, macro F1 and calibration (ECE) of every modality subset; the gain of fusion over
 the best single modality with a bootstrap interval over emoji; the gate weights; removing each
@@ -45,23 +45,17 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -
             for b in range(bins) if (which == b).any()]
 
 
-def subset_probabilities(served, inputs: dict[str, np.ndarray], temperature: float | None = None) -> tuple[dict, np.ndarray]:
-    """Per subset, calibrated probabilities (through the adapter); and the gate weights with all three."""
+def subset_probabilities(served, inputs: dict[str, np.ndarray], calibrated: bool = True) -> tuple[dict, np.ndarray]:
+    """Per subset, the probabilities (through the adapter); and the gate weights with all three."""
     pictures = inputs["pictures"].transpose(0, 2, 3, 1)
     n = len(inputs["labels"])
     out, weights = {}, None
-    original = served.temperature
-    if temperature is not None:
-        served.temperature = temperature
-    try:
-        for name in SUBSETS:
-            probabilities, gate = served.probabilities(pictures, inputs["text"], inputs["audio"],
-                                                       np.tile(subset_mask(name), (n, 1)))
-            out[name] = probabilities
-            if name == SUBSETS[-1]:
-                weights = gate
-    finally:
-        served.temperature = original
+    for name in SUBSETS:
+        probabilities, gate = served.probabilities(pictures, inputs["text"], inputs["audio"],
+                                                   np.tile(subset_mask(name), (n, 1)), calibrated=calibrated)
+        out[name] = probabilities
+        if name == SUBSETS[-1]:
+            weights = gate
     return out, weights
 
 
@@ -112,7 +106,7 @@ def evaluate(out_dir: Path, test: Split) -> dict:
     inputs = evaluation_inputs(test)
     labels, items = inputs["labels"], inputs["items"]
     probabilities, weights = subset_probabilities(served, inputs)
-    uncalibrated, _ = subset_probabilities(served, inputs, temperature=1.0)
+    uncalibrated, _ = subset_probabilities(served, inputs, calibrated=False)
     results, metrics = {}, {}
     for name, p in probabilities.items():
         result = classification_metrics(labels, p.argmax(1), list(CATEGORIES))
@@ -130,6 +124,9 @@ def evaluate(out_dir: Path, test: Split) -> dict:
     metrics.update(fusion_gain=metrics["accuracy"] - singles[best_single], fusion_gain_low=low, fusion_gain_high=high,
                    f1_gain=metrics["f1_macro"] - results[best_single]["metrics"]["f1_macro"],
                    ece_uncalibrated=expected_calibration_error(uncalibrated[SUBSETS[-1]], labels))
+    for name, p in uncalibrated.items():
+        suffix = "" if name == SUBSETS[-1] else f"_{name.replace('+', '_')}"
+        metrics[f"ece_uncalibrated{suffix}"] = expected_calibration_error(p, labels)
     for k, m in enumerate(MODALITIES):
         metrics[f"mean_weight_{m}"] = float(weights[:, k].mean())
     predicted = {m: probabilities[m].argmax(1) for m in MODALITIES}
@@ -138,7 +135,7 @@ def evaluate(out_dir: Path, test: Split) -> dict:
     metrics["accuracy_hard"] = float(correct[SUBSETS[-1]][disagree].mean()) if disagree.any() else float("nan")
     return {"metrics": metrics, "results": results, "probabilities": probabilities, "uncalibrated": uncalibrated,
             "weights": weights, "labels": labels, "items": items, "best_single": best_single, "hard": disagree,
-            "temperature": served.temperature}
+            "temperatures": served.temperatures}
 
 
 def tables(evaluation: dict, test: Split) -> list[dict]:

@@ -25,6 +25,11 @@ MODALITIES = ("image", "text", "audio")
 WEIGHTS, CONFIG = "fusion.safetensors", "fusion_config.json"
 
 
+def subset_name(present) -> str:
+    """"image+text" for a mask (image, text, audio) = (True, True, False)."""
+    return "+".join(m for m, p in zip(MODALITIES, present) if p)
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     classes: int = 9
@@ -117,7 +122,7 @@ def save(model: FusionModel, folder: Path, extra: dict | None = None) -> list[Pa
 
 
 def load(folder: Path) -> tuple[FusionModel, dict]:
-    """The shipped model in eval mode (no pickle is read) and its config (with the temperature)."""
+    """The shipped model in eval mode (no pickle is read) and its config (with the temperature of each input subset)."""
     from safetensors.torch import load_file
 
     config = json.loads((folder / CONFIG).read_text())

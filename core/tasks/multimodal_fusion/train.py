@@ -9,7 +9,7 @@ description and spoken clip, and a random subset of the three modalities (modali
 three in 40 % of the samples, otherwise any of the 7 non-empty subsets). The loss is the fused
 cross-entropy plus half the mean of the present modalities' own heads. After each epoch the
 validation accuracy of every subset goes to train.log and history.json; the epoch with the best
-mean over the 7 subsets is kept, and a temperature is fitted on validation for calibration.
+mean over the 7 subsets is kept, and a temperature per subset is fitted on validation (calibration).
 """
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def _finished_run(cfg: TrainConfig, run: Path):
 
 
 def train(out_dir: Path, card_dir: Path, quick: bool = False, data_dir: Path | None = None) -> dict:
-    """`python -m core.train multimodal_fusion`: build the corpus, train, fit the temperature,
+    """`python -m core.train multimodal_fusion`: build the corpus, train, fit the temperatures,
     export into `out_dir`, evaluate on the unseen test emoji and write the card into `card_dir`.
     `data_dir`: a folder with the two npm packages unpacked (default: fetched into data/)."""
     from core.tasks.multimodal_fusion.evaluate import evaluate_and_write_card
@@ -221,7 +221,7 @@ def train(out_dir: Path, card_dir: Path, quick: bool = False, data_dir: Path | N
     model, history = fit(cfg, splits, run)
     validation_logits = subset_logits(model, evaluation_inputs(splits["validation"]))
     labels = evaluation_inputs(splits["validation"])["labels"]
-    temperature = fit_temperature(np.concatenate(list(validation_logits.values())), np.tile(labels, len(SUBSETS)))
-    save(model, out_dir, extra={"temperature": temperature})
+    temperatures = {name: fit_temperature(logits, labels) for name, logits in validation_logits.items()}
+    save(model, out_dir, extra={"temperatures": temperatures})
     return evaluate_and_write_card(cfg, splits, history, out_dir, card_dir, quick, data_minutes=data_minutes,
                                    train_minutes=history[-1]["minutes"], folder=folder)
