@@ -168,8 +168,8 @@ def build() -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=2, min_width=280):
                 with gr.Tab("Picture"):
-                    image = gr.Image(None, type="filepath", sources=["upload", "clipboard"], label="Picture",
-                                     height=220, elem_id="fusion-image")
+                    image = gr.Image(None, type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                     label="Picture", height=220, elem_id="fusion-image")
                 with gr.Tab("Draw") as draw_tab:
                     sketch = gr.Sketchpad(type="pil", label="Draw something", canvas_size=(320, 320), format="png",
                                           height=340, layers=False, transforms=(), elem_id=SKETCHPAD,

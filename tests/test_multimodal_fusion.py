@@ -252,6 +252,8 @@ def test_bad_inputs_get_clear_messages(served, tmp_path):
         served.fuse(text="cat", audio=str(silence))
     with pytest.raises(InputError, match="binary"):
         served.fuse(text="\x00\x01\x02 binary")
+    long = served.fuse(text="a red apple " * 30)
+    assert any("first 48 tokens" in note for note in long["notes"]) and long["explanations"]["text"] == []
 
 
 def test_concurrent_requests_with_grad_cam_get_the_answers_they_would_get_alone(served):

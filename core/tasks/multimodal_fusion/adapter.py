@@ -22,13 +22,14 @@ import numpy as np
 
 from core.errors import InputError
 from core.tasks.multimodal_fusion.data import CATEGORIES
-from core.tasks.multimodal_fusion.encoders import ENCODER_HOP, SAMPLE_RATE, SpeechEncoder, TextEncoder, trim_speech
+from core.tasks.multimodal_fusion.encoders import (ENCODER_HOP, MAX_TEXT_TOKENS, SAMPLE_RATE, SpeechEncoder, TextEncoder,
+                                                   trim_speech)
 from core.tasks.multimodal_fusion.model import MODALITIES, subset_name
 
 VARIANTS = ("fusion",)
 NO_INPUT = "Give at least one input: a picture (upload or draw), a text, or a spoken description (upload or record)."
 FLAT_PICTURE = "The picture is one flat colour, with nothing to recognise: upload or draw a picture of something."
-MAX_WORDS = 40        # words explained one by one (the rest of a long text is still read, up to 48 tokens)
+MAX_WORDS = 40        # texts explained word by word (longer ones are still read, up to MAX_TEXT_TOKENS tokens)
 AUDIO_BANDS = 12      # stretches of speech silenced one at a time
 SYNTHETIC_NOTE = ("The spoken-description branch learned from synthetic speech (eSpeak NG voices): human voices "
                   "and accents it never heard may be read less well.")
@@ -148,6 +149,12 @@ class FusionClassifier:
             raise InputError(NO_INPUT)
 
         text_vector = self.text_vectors([words])[0] if words is not None else None
+        if words is not None:
+            if self._encoder("text").token_count(words) > MAX_TEXT_TOKENS:
+                notes.append(f"A long text: the model read its first {MAX_TEXT_TOKENS} tokens (a name, a short "
+                             "description or a few keywords is what it learned from).")
+            if len(words.split()) > MAX_WORDS:
+                notes.append(f"Word weights are shown for texts of up to {MAX_WORDS} words.")
         audio_vector = self.audio_vectors([speech])[0] if speech is not None else None
         zeros_picture = np.zeros((64, 64, 3), np.float32)
 

@@ -125,8 +125,9 @@ def build_metrics(splits: dict[str, Split], evaluation: dict, history: list[dict
              "trained": {k: cfg[k] for k in ("epochs", "repeats", "batch", "lr", "weight_decay", "label_smoothing",
                                              "all_share", "own_loss", "name")},
              "minutes": extra["train_minutes"], "data_minutes": extra["data_minutes"]}
-    history_rows = [{"epoch": r["epoch"], "train_loss": r["train_loss"], "val_loss": None,
-                     "train_accuracy": r["train_accuracy"], "val_accuracy": r["val_accuracy"][SUBSETS[-1]], "lr": None}
+    history_rows = [{"epoch": r["epoch"], "train_loss": r["train_loss"], "train_accuracy": r["train_accuracy"],
+                     "val_accuracy": r["val_accuracy"][SUBSETS[-1]],
+                     **{k: r[k] for k in ("val_loss", "lr") if k in r}}  # older runs lack them
                     for r in history]
     where = f"{sizes['test']} test emoji unseen in every modality ({len(evaluation['labels'])} samples, unseen voices)"
     return {

@@ -168,9 +168,13 @@ def fit(cfg: TrainConfig, splits: dict[str, Split], run: Path):
             correct += int((out["logits"].argmax(1) == target).sum())
         logits = subset_logits(model, val_inputs)
         accuracy = {name: round(float((v.argmax(1) == val_inputs["labels"]).mean()), 4) for name, v in logits.items()}
+        everything = logits[SUBSETS[-1]]
+        val_loss = float(np.mean(np.logaddexp.reduce(everything, axis=1)
+                                 - everything[np.arange(len(everything)), val_inputs["labels"]]))
         row = {"epoch": epoch, "train_loss": round(float(np.mean(losses)), 4), "train_accuracy": round(correct / samples, 4),
-               "val_accuracy": accuracy, "val_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
-               "minutes": round((time.time() - started) / 60, 2)}
+               "val_loss": round(val_loss, 4), "val_accuracy": accuracy,
+               "val_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
+               "lr": round(float(scheduler.get_last_lr()[0]), 6), "minutes": round((time.time() - started) / 60, 2)}
         history.append(row)
         log.info("epoch %d/%d %s", epoch, cfg.epochs, row)
         if row["val_mean_accuracy"] > best:
