@@ -29,10 +29,11 @@ VOICE = ("en-us", "m2")  # a test voice of task 07's split
 # (emoji label, which inputs, the text typed, the words spoken, caption)
 EXAMPLES = [
     ("lion", "image+text+audio", "lion", "a lion", "🦁 all three agree"),
-    ("watermelon", "image+text", "a slice of watermelon", None, "🍉 picture + text"),
-    ("snow-capped mountain", "audio", None, "snow-capped mountain", "🏔️ spoken only"),
+    ("cherries", "image+text", "two red cherries", None, "🍒 picture + text: the picture corrects the text"),
+    ("crying face", "audio", None, "crying face", "😢 spoken only"),
     ("flag: Brazil", "image", None, None, "🇧🇷 picture only"),
     ("sparkling heart", "image+text+audio", "sparkling heart", "sparkling heart", "💖 a hard case (Unicode calls it a smiley)"),
+    ("watermelon", "image+text", "a slice of watermelon", None, "🍉 a mistake: the picture outvotes the text"),
 ]
 
 

@@ -218,6 +218,7 @@ def test_any_single_input_works_and_absent_ones_weigh_nothing(served):
     spoken = _example("spoken only")
     audio_only = served.fuse(None, "", str(EXAMPLES / spoken["audio"]))
     assert audio_only["inputs"] == ["audio"] and audio_only["modality_weights"]["audio"] == 1.0
+    assert audio_only["predictions"][0]["label"] == spoken["category"]
     text_only = served.fuse(text="a red racing car")
     assert text_only["inputs"] == ["text"] and text_only["predictions"][0]["label"] == "Travel & Places"
 
