@@ -19,6 +19,7 @@ import time
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core.errors import InputError
 from core.registry import EXAMPLES_DIR
@@ -86,26 +87,23 @@ def word_weights(result: dict) -> list[tuple[str, float | None]]:
 
 
 def speech_figure(result: dict, display: dict) -> go.Figure:
-    """The speech's waveform, each stretch shaded by how much silencing it lowers the prediction."""
-    samples, offset = display["samples"], display["offset_s"]
-    step = max(1, len(samples) // 1200)
-    envelope = np.abs(samples[: len(samples) // step * step]).reshape(-1, step).max(1)
-    t = offset + np.arange(len(envelope)) * step / 16_000
+    """The speech as the encoder hears it (Whisper's log-mel spectrogram), under a bar per stretch: how much
+    the prediction's probability drops when that stretch is silenced."""
+    mel, offset = display["mel"], display["offset_s"]
     bands = result["explanations"]["audio"]
-    scale = max(abs(b["weight"]) for b in bands) or 1.0
-    fig = go.Figure()
-    for b in bands:
-        strength = max(0.0, b["weight"]) / scale
-        fig.add_vrect(x0=b["start"], x1=b["end"], fillcolor=f"rgba(5,150,105,{0.05 + 0.6 * strength:.2f})",
-                      line_width=0, layer="below")
-    fig.add_trace(go.Scatter(x=np.concatenate([t, t[::-1]]), y=np.concatenate([envelope, -envelope[::-1]]),
-                             fill="toself", mode="lines", line_width=0.5, line_color="#374151", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=[(b["start"] + b["end"]) / 2 for b in bands], y=[0] * len(bands), mode="markers",
-                             marker=dict(size=1, opacity=0), showlegend=False,
-                             customdata=[[b["weight"]] for b in bands],
-                             hovertemplate="silencing %{x:.2f} s lowers the prediction by %{customdata[0]:.1%}<extra></extra>"))
-    fig.update_layout(title="Which stretches of speech mattered", height=240, showlegend=False, plot_bgcolor="white",
-                      xaxis_title="time (s); darker green: mattered more", yaxis=dict(visible=False),
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.35, 0.65], vertical_spacing=0.04)
+    fig.add_trace(go.Bar(x=[(b["start"] + b["end"]) / 2 for b in bands], y=[b["weight"] for b in bands],
+                         width=[0.95 * (b["end"] - b["start"]) for b in bands], marker_color="#059669",
+                         customdata=[[b["start"], b["end"]] for b in bands],
+                         hovertemplate="silencing %{customdata[0]:.2f}-%{customdata[1]:.2f} s lowers the prediction "
+                                       "by %{y:.1%}<extra></extra>"), row=1, col=1)
+    times = offset + np.arange(mel.shape[1]) * 0.01
+    fig.add_trace(go.Heatmap(z=mel.round(2), x=times.round(3), colorscale="Magma", showscale=False,
+                             hovertemplate="%{x:.2f} s, mel band %{y}<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(title_text="weight", tickformat=".1%", nticks=3, row=1, col=1)
+    fig.update_yaxes(title_text="mel band", row=2, col=1)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_layout(title="Which stretches of speech mattered", height=330, showlegend=False,
                       margin=dict(l=10, r=10, t=45, b=40))
     return fig
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.tasks.multimodal_fusion.data import CATEGORIES
-from core.tasks.multimodal_fusion.encoders import (ENCODER_HOP, MAX_TEXT_TOKENS, SAMPLE_RATE, SpeechEncoder, TextEncoder,
+from core.tasks.multimodal_fusion.encoders import (ENCODER_HOP, MAX_TEXT_TOKENS, MEL_HOP, SAMPLE_RATE, SpeechEncoder, TextEncoder,
                                                    trim_speech)
 from core.tasks.multimodal_fusion.model import MODALITIES, subset_name
 
@@ -200,7 +200,8 @@ class FusionClassifier:
             bands = self._audio_weights(speech, picture, text_vector, present, best, full[best])
             explanations["audio"] = [{**b, "start": round(b["start"] + speech_start / SAMPLE_RATE, 2),
                                       "end": round(b["end"] + speech_start / SAMPLE_RATE, 2)} for b in bands]
-            display_data["audio"] = {"samples": speech, "offset_s": speech_start / SAMPLE_RATE}
+            display_data["audio"] = {"mel": self._encoder("audio").mel(speech)[:, : int(np.ceil(len(speech) / MEL_HOP))],
+                                     "offset_s": speech_start / SAMPLE_RATE}
         result.update(explanations=explanations, categories=list(CATEGORIES), notes=notes,
                       latency_ms=round((time.perf_counter() - started) * 1000, 1))
         if display:
