@@ -24,6 +24,11 @@ def metrics_table(metrics: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def figure_links(figures: list[str]) -> list[str]:
+    """Markdown image lines for a card's figures (paths relative to the card), then a blank line."""
+    return [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in figures] + [""]
+
+
 def table_markdown(table: dict) -> list[str]:
     """Lines of a metrics.json table ({"title", "columns", "rows"}) as a titled markdown table."""
     lines = [f"### {table['title']}", "", "| " + " | ".join(table["columns"]) + " |", "|" + "---|" * len(table["columns"])]

